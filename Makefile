@@ -1,0 +1,75 @@
+# mod_sipsso: built with apxs against Debian 12's apache2-dev.
+APXS    ?= apxs
+PYTHON  ?= /usr/bin/python3
+PKGS    := lasso xmlsec1-openssl libxml-2.0 openssl gobject-2.0 glib-2.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+
+LIB_SRC := util/b64.c util/form.c util/url.c util/claims.c util/xstime.c util/text.c \
+           saml/cert.c saml/xml.c saml/idp_metadata.c saml/sp.c saml/sp_metadata.c \
+           saml/authn_request.c saml/response.c saml/structure.c saml/signature.c \
+           saml/status.c saml/conditions.c saml/attributes.c saml/lasso_check.c \
+           session/record.c session/cookie.c
+HTTPD_SRC := mod_sipsso.c config/merge.c config/directives_srv.c \
+           config/directives_dir.c config/startup.c \
+           session/store.c session/sessions.c session/pending.c session/replay.c \
+           handler/pages.c handler/aadsts.c handler/body.c handler/acs.c \
+           handler/login.c handler/logout.c handler/setup.c handler/endpoints.c \
+           auth/identity.c auth/authn.c
+SRC := $(HTTPD_SRC) $(LIB_SRC)
+
+APXS_CFLAGS := $(foreach f,$(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS),-Wc,$(f))
+APXS_LIBS   := $(PKG_LIBS) $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f))
+
+all: mod_sipsso.so
+
+mod_sipsso.so: $(SRC) $(wildcard */*.h)
+	$(APXS) -c -o mod_sipsso.la $(APXS_CFLAGS) $(SRC) $(APXS_LIBS)
+	cp .libs/mod_sipsso.so mod_sipsso.so
+
+install: mod_sipsso.so
+	$(APXS) -i -n sipsso mod_sipsso.la
+	install -m 644 sipsso.load $(DESTDIR)/etc/apache2/mods-available/sipsso.load
+
+# --- tests --------------------------------------------------------------
+UNIT_CFLAGS := -g -O1 $(WARN) -I/usr/include/apr-1.0 -I/usr/include/apache2 $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+UNIT_LIBS   := -lapr-1 -laprutil-1 $(PKG_LIBS) $(EXTRA_LDFLAGS)
+
+t/unit/run_unit: t/unit/*.c t/unit/*.h $(LIB_SRC) $(wildcard */*.h)
+	$(CC) $(UNIT_CFLAGS) -o $@ t/unit/*.c $(LIB_SRC) $(UNIT_LIBS)
+
+unit: t/unit/run_unit
+	cd t/unit && ./run_unit
+
+integration: mod_sipsso.so
+	$(PYTHON) -m pytest -p no:cacheprovider -q t/idp t/integration
+
+test: deps
+	$(MAKE) clean-build
+	$(MAKE) all unit integration
+	$(MAKE) asan-test
+
+# The whole suite once more with AddressSanitizer/UBSan in the module.
+asan-test:
+	$(MAKE) clean-build
+	$(MAKE) EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	        EXTRA_LDFLAGS="-fsanitize=address,undefined" all t/unit/run_unit
+	cd t/unit && ASAN_OPTIONS=detect_leaks=1 ./run_unit
+	SIPSSO_ASAN=1 $(PYTHON) -m pytest -p no:cacheprovider -q t/integration
+	$(MAKE) clean-build
+
+deps:
+	sh tools/install-deps.sh
+
+demo: deps
+	sh tools/demo.sh
+
+clean-build:
+	rm -rf .libs */.libs *.la *.lo *.o *.slo */*.la */*.lo */*.o */*.slo mod_sipsso.so t/unit/run_unit
+
+clean: clean-build
+
+.PHONY: all install unit integration test asan-test deps demo clean clean-build

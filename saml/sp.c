@@ -1,0 +1,82 @@
+/* Building the per-vhost SP.  All XML parsing and key loading happens here,
+ * at startup; the request path only uses what this produced. */
+#include "sp.h"
+#include "idp_metadata.h"
+#include "../util/util.h"
+#include <apr_strings.h>
+#include <lasso/debug.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/keys.h>
+#include <xmlsec/crypto.h>
+#include <string.h>
+
+const char *sipsso_lasso_init(void)
+{
+    static int done = 0;
+    if (done)
+        return NULL;
+    if (lasso_init() != 0)
+        return "lasso_init() failed";
+    /* LASSO_FLAG=no-verify-signature in httpd's environment would silently
+     * turn lasso's signature checks off; we never allow that. */
+    lasso_flag_verify_signature = TRUE;
+    done = 1;
+    return NULL;
+}
+
+static apr_status_t sp_cleanup(void *data)
+{
+    sipsso_sp *sp = data;
+    int i;
+    if (sp->server) {
+        lasso_server_destroy(sp->server);
+        sp->server = NULL;
+    }
+    for (i = 0; sp->idp_keys && i < sp->idp_keys->nelts; i++)
+        xmlSecKeyDestroy(APR_ARRAY_IDX(sp->idp_keys, i, xmlSecKeyPtr));
+    if (sp->idp_keys)
+        sp->idp_keys->nelts = 0;
+    return APR_SUCCESS;
+}
+
+static const char *load_idp_keys(apr_pool_t *p, sipsso_sp *sp)
+{
+    int i;
+    sp->idp_keys = apr_array_make(p, sp->idp->certs->nelts, sizeof(xmlSecKeyPtr));
+    for (i = 0; i < sp->idp->certs->nelts; i++) {
+        const sipsso_cert *c = &APR_ARRAY_IDX(sp->idp->certs, i, sipsso_cert);
+        xmlSecKeyPtr key = xmlSecCryptoAppKeyLoadMemory(
+            c->der, (xmlSecSize)c->der_len, xmlSecKeyDataFormatCertDer,
+            NULL, NULL, NULL);
+        if (key == NULL)
+            return apr_psprintf(p, "the public key of certificate %s (%s) "
+                                "cannot be used", c->thumbprint, c->source);
+        APR_ARRAY_PUSH(sp->idp_keys, xmlSecKeyPtr) = key;
+    }
+    return NULL;
+}
+
+const char *sipsso_sp_build(apr_pool_t *p, sipsso_sp *sp,
+                            const char *key_pem, const char *cert_pem)
+{
+    const char *err, *idp_md;
+    int rc;
+
+    if ((err = sipsso_lasso_init()) != NULL)
+        return err;
+    sp->signs_requests = key_pem != NULL;
+    sp->sp_metadata = sipsso_sp_metadata_xml(p, sp->entity_id, sp->acs_url,
+                                             sp->sls_url, sp->sp_cert_b64);
+    apr_pool_cleanup_register(p, sp, sp_cleanup, apr_pool_cleanup_null);
+    sp->server = lasso_server_new_from_buffers(sp->sp_metadata, key_pem,
+                                               NULL, cert_pem);
+    if (sp->server == NULL)
+        return "lasso could not build the SP from its metadata and key pair "
+               "(is the SP private key a PEM RSA key matching the certificate?)";
+    idp_md = sipsso_idp_metadata_for_lasso(p, sp->idp);
+    rc = lasso_server_add_provider_from_buffer(sp->server,
+            LASSO_PROVIDER_ROLE_IDP, idp_md, NULL, NULL);
+    if (rc != 0)
+        return apr_psprintf(p, "lasso refused the IdP: %s", lasso_strerror(rc));
+    return load_idp_keys(p, sp);
+}

@@ -1,0 +1,113 @@
+/* Cookie parsing by hand (RFC 6265 section 5.4 order), bounded and strict:
+ * the value must be exactly what we issue or it is ignored. */
+#include "cookie.h"
+#include <apr_strings.h>
+#include <string.h>
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* Walk "a=b; c=d" pairs; separators ';' and ',' (httpd joins repeated
+ * Cookie headers with ", "). */
+typedef int (*pair_fn)(void *ctx, const char *name, apr_size_t nlen,
+                       const char *val, apr_size_t vlen,
+                       const char *start, const char *end);
+
+static void each_pair(const char *h, pair_fn fn, void *ctx)
+{
+    while (h && *h) {
+        const char *start = skip_ws(h), *end = start, *eq, *vend;
+        while (*end && *end != ';' && *end != ',')
+            end++;
+        eq = memchr(start, '=', (apr_size_t)(end - start));
+        if (eq) {
+            const char *nend = eq;
+            while (nend > start && (nend[-1] == ' ' || nend[-1] == '\t'))
+                nend--;
+            vend = end;
+            while (vend > eq + 1 && (vend[-1] == ' ' || vend[-1] == '\t'))
+                vend--;
+            if (fn(ctx, start, (apr_size_t)(nend - start), skip_ws(eq + 1),
+                   (apr_size_t)(vend - skip_ws(eq + 1)), start, end))
+                return;
+        }
+        h = *end ? end + 1 : end;
+    }
+}
+
+typedef struct {
+    apr_pool_t *p;
+    const char *name;
+    apr_size_t token_len;
+    const char *found;
+} get_ctx;
+
+static int get_pair(void *c, const char *n, apr_size_t nl, const char *v,
+                    apr_size_t vl, const char *s, const char *e)
+{
+    get_ctx *g = c;
+    (void)s; (void)e;
+    if (nl != strlen(g->name) || strncmp(n, g->name, nl) != 0 ||
+        vl != g->token_len)
+        return 0;
+    g->found = apr_pstrmemdup(g->p, v, vl);
+    if (!sipsso_is_b64url_token(g->found, g->token_len)) {
+        g->found = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+const char *sipsso_cookie_get(apr_pool_t *p, const char *header,
+                              const char *name, apr_size_t token_len)
+{
+    get_ctx g = { p, name, token_len, NULL };
+    if (header == NULL || strlen(header) > 16384)
+        return NULL;
+    each_pair(header, get_pair, &g);
+    return g.found;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    const char *name;
+    char *out;
+} strip_ctx;
+
+static int strip_pair(void *c, const char *n, apr_size_t nl, const char *v,
+                      apr_size_t vl, const char *s, const char *e)
+{
+    strip_ctx *st = c;
+    (void)v; (void)vl;
+    if (nl == strlen(st->name) && strncmp(n, st->name, nl) == 0)
+        return 0;
+    st->out = apr_pstrcat(st->p, st->out ? st->out : "", st->out ? "; " : "",
+                          apr_pstrmemdup(st->p, s, (apr_size_t)(e - s)), NULL);
+    return 0;
+}
+
+char *sipsso_cookie_strip(apr_pool_t *p, const char *header, const char *name)
+{
+    strip_ctx st = { p, name, NULL };
+    if (header == NULL)
+        return NULL;
+    each_pair(header, strip_pair, &st);
+    return st.out;
+}
+
+char *sipsso_cookie_build(apr_pool_t *p, const char *name, const char *value,
+                          const sipsso_cookie_opts *o, int max_age)
+{
+    return apr_pstrcat(p, name, "=", value ? value : "",
+        "; Path=", o->path ? o->path : "/",
+        o->domain ? "; Domain=" : "", o->domain ? o->domain : "",
+        max_age >= 0 ? apr_psprintf(p, "; Max-Age=%d", max_age) : "",
+        max_age == 0 ? "; Expires=Thu, 01 Jan 1970 00:00:00 GMT" : "",
+        "; HttpOnly", o->secure ? "; Secure" : "",
+        o->samesite ? "; SameSite=" : "", o->samesite ? o->samesite : "",
+        NULL);
+}

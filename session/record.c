@@ -1,0 +1,142 @@
+/* Session record: one field per line, values %-escaped.  Entra's long
+ * claim URIs are stored with a one-character prefix code so a session with
+ * the default claims stays well under 2 KiB. */
+#include "session.h"
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIPSSO_RECORD_MAGIC "SIPSSO1"
+
+static const char *const prefixes[] = {
+    "http://schemas.microsoft.com/identity/claims/",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/",
+    "http://schemas.microsoft.com/claims/",
+    NULL
+};
+
+static const char *compress_name(apr_pool_t *p, const char *name)
+{
+    int i;
+    for (i = 0; prefixes[i]; i++) {
+        apr_size_t n = strlen(prefixes[i]);
+        if (strncmp(name, prefixes[i], n) == 0)
+            return apr_psprintf(p, "%d%s", i, sipsso_escape_value(p, name + n));
+    }
+    return apr_pstrcat(p, "-", sipsso_escape_value(p, name), NULL);
+}
+
+static const char *expand_name(apr_pool_t *p, const char *v)
+{
+    if (v[0] >= '0' && v[0] < '0' + (int)(sizeof(prefixes) / sizeof(*prefixes) - 1))
+        return apr_pstrcat(p, prefixes[v[0] - '0'],
+                           sipsso_unescape_value(p, v + 1), NULL);
+    if (v[0] == '-')
+        return sipsso_unescape_value(p, v + 1);
+    return NULL;
+}
+
+char *sipsso_session_encode(apr_pool_t *p, const sipsso_session *s,
+                            apr_size_t *len)
+{
+    apr_array_header_t *parts = apr_array_make(p, 32, sizeof(const char *));
+    int i, j;
+    char *out;
+
+#define ADD(x) (APR_ARRAY_PUSH(parts, const char *) = (x))
+    ADD(SIPSSO_RECORD_MAGIC "\n");
+    ADD(apr_psprintf(p, "C%" APR_TIME_T_FMT "\nE%" APR_TIME_T_FMT "\nA%"
+                     APR_TIME_T_FMT "\n", apr_time_sec(s->created),
+                     apr_time_sec(s->expires), apr_time_sec(s->last_access)));
+    ADD(apr_pstrcat(p, "N", sipsso_escape_value(p, s->name_id), "\n", NULL));
+    if (s->name_id_format)
+        ADD(apr_pstrcat(p, "F", sipsso_escape_value(p, s->name_id_format), "\n", NULL));
+    if (s->session_index)
+        ADD(apr_pstrcat(p, "I", sipsso_escape_value(p, s->session_index), "\n", NULL));
+    if (s->idp)
+        ADD(apr_pstrcat(p, "P", sipsso_escape_value(p, s->idp), "\n", NULL));
+    for (i = 0; s->claims && i < s->claims->nelts; i++) {
+        const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
+        ADD(apr_pstrcat(p, "K", compress_name(p, c->name), "\n", NULL));
+        for (j = 0; j < c->values->nelts; j++)
+            ADD(apr_pstrcat(p, "V", sipsso_escape_value(p,
+                APR_ARRAY_IDX(c->values, j, const char *)), "\n", NULL));
+    }
+#undef ADD
+    out = apr_array_pstrcat(p, parts, 0);
+    *len = strlen(out);
+    return out;
+}
+
+static int parse_time(const char *v, apr_time_t *t)
+{
+    char *end;
+    long long sec = strtoll(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || sec < 0)
+        return -1;
+    *t = apr_time_from_sec((apr_time_t)sec);
+    return 0;
+}
+
+static const char *decode_line(apr_pool_t *p, char *line, sipsso_session *s,
+                               sipsso_claim **cur)
+{
+    char tag = line[0], *v = line + 1;
+    switch (tag) {
+    case 'C': return parse_time(v, &s->created) ? "bad C" : NULL;
+    case 'E': return parse_time(v, &s->expires) ? "bad E" : NULL;
+    case 'A': return parse_time(v, &s->last_access) ? "bad A" : NULL;
+    case 'N': s->name_id = sipsso_unescape_value(p, v); return NULL;
+    case 'F': s->name_id_format = sipsso_unescape_value(p, v); return NULL;
+    case 'I': s->session_index = sipsso_unescape_value(p, v); return NULL;
+    case 'P': s->idp = sipsso_unescape_value(p, v); return NULL;
+    case 'K':
+        *cur = &APR_ARRAY_PUSH(s->claims, sipsso_claim);
+        (*cur)->name = expand_name(p, v);
+        (*cur)->values = apr_array_make(p, 1, sizeof(const char *));
+        return (*cur)->name ? NULL : "bad K";
+    case 'V':
+        if (*cur == NULL)
+            return "value before claim";
+        APR_ARRAY_PUSH((*cur)->values, const char *) = sipsso_unescape_value(p, v);
+        return NULL;
+    default:
+        return "unknown field";
+    }
+}
+
+const char *sipsso_session_decode(apr_pool_t *p, const char *buf,
+                                  apr_size_t len, sipsso_session *s)
+{
+    char *copy = apr_pstrmemdup(p, buf, len), *line, *state = NULL;
+    sipsso_claim *cur = NULL;
+    const char *err;
+
+    memset(s, 0, sizeof(*s));
+    s->claims = apr_array_make(p, 12, sizeof(sipsso_claim));
+    line = apr_strtok(copy, "\n", &state);
+    if (line == NULL || strcmp(line, SIPSSO_RECORD_MAGIC) != 0)
+        return "not a session record";
+    while ((line = apr_strtok(NULL, "\n", &state)) != NULL)
+        if ((err = decode_line(p, line, s, &cur)) != NULL)
+            return err;
+    if (s->name_id == NULL || s->expires == 0)
+        return "incomplete session record";
+    return NULL;
+}
+
+const sipsso_claim *sipsso_session_claim(apr_pool_t *p,
+                                         const sipsso_session *s,
+                                         const char *name)
+{
+    int i;
+    const char *upper = sipsso_claim_short(p, name);
+    for (i = 0; i < s->claims->nelts; i++) {
+        const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
+        if (strcmp(c->name, name) == 0 ||
+            (!strchr(name, '/') && strcmp(sipsso_claim_short(p, c->name), upper) == 0))
+            return c;
+    }
+    return NULL;
+}
