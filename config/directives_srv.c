@@ -83,12 +83,9 @@ const char *sipsso_set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-const char *sipsso_set_url(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *check_url(cmd_parms *cmd, const char *arg)
 {
     apr_uri_t u;
-    const char *err = check_scope(cmd);
-    if (err)
-        return err;
     if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme ||
         (strcasecmp(u.scheme, "https") && strcasecmp(u.scheme, "http")) ||
         !u.hostname || !*u.hostname)
@@ -96,6 +93,14 @@ const char *sipsso_set_url(cmd_parms *cmd, void *dummy, const char *arg)
     if (strcmp(cmd->cmd->name, "SipSSOBaseURL") == 0 &&
         ((u.path && strcmp(u.path, "/") && *u.path) || u.query || u.fragment))
         return fail(cmd, arg, "must be only scheme://host[:port], without a path");
+    return NULL;
+}
+
+const char *sipsso_set_url(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = check_scope(cmd);
+    if (err || (err = check_url(cmd, arg)) != NULL)
+        return err;
     return sipsso_set_srv_string(cmd, dummy, arg);
 }
 
@@ -158,6 +163,7 @@ const char *sipsso_set_idp_metadata(cmd_parms *cmd, void *dummy, const char *arg
 
 const char *sipsso_set_idp_value(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    (void)dummy;
     sipsso_srv_cfg *c = cfg_of(cmd);
     const char **slot = (const char **)((char *)&c->idp + (size_t)cmd->info);
     const char *err;
@@ -167,7 +173,7 @@ const char *sipsso_set_idp_value(cmd_parms *cmd, void *dummy, const char *arg)
     if (*slot)
         return fail(cmd, arg, "is given twice in this scope");
     if (strcmp(cmd->cmd->name, "SipSSOIdPEntityID") != 0 &&
-        (err = sipsso_set_url(cmd, dummy, arg)) != NULL)
+        (err = check_url(cmd, arg)) != NULL)
         return err;
     if ((err = check_scope(cmd)) != NULL)
         return err;

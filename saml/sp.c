@@ -9,18 +9,34 @@
 #include <xmlsec/keys.h>
 #include <xmlsec/crypto.h>
 #include <string.h>
+#include <stdlib.h>
+#include <dlfcn.h>
+
+/* httpd unloads and reloads modules between its two configuration passes.
+ * glib's type registry survives that, so liblasso must too: otherwise the
+ * reloaded lasso registers its GObject types a second time and fails.  It is
+ * pinned in memory once, and initialised once per process. */
+static int lasso_pinned(void)
+{
+    void *h = dlopen("liblasso.so.3", RTLD_NOW | RTLD_NODELETE | RTLD_NOLOAD);
+    if (h == NULL)
+        h = dlopen("liblasso.so.3", RTLD_NOW | RTLD_NODELETE);
+    return h != NULL;
+}
 
 const char *sipsso_lasso_init(void)
 {
-    static int done = 0;
-    if (done)
-        return NULL;
-    if (lasso_init() != 0)
-        return "lasso_init() failed";
+    static const char *const env = "SIPSSO_LASSO_INITIALISED";
+    if (getenv(env) == NULL) {
+        if (!lasso_pinned())
+            return "cannot pin liblasso.so.3 in memory";
+        if (lasso_init() != 0)
+            return "lasso_init() failed";
+        setenv(env, "1", 1);
+    }
     /* LASSO_FLAG=no-verify-signature in httpd's environment would silently
      * turn lasso's signature checks off; we never allow that. */
     lasso_flag_verify_signature = TRUE;
-    done = 1;
     return NULL;
 }
 
