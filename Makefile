@@ -7,6 +7,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
+EXTRA_LIBS ?=
 
 LIB_SRC := util/b64.c util/form.c util/url.c util/claims.c util/xstime.c util/text.c \
            saml/cert.c saml/xml.c saml/idp_metadata.c saml/sp.c saml/sp_metadata.c \
@@ -22,7 +23,7 @@ HTTPD_SRC := mod_sipsso.c config/merge.c config/directives_srv.c \
 SRC := $(HTTPD_SRC) $(LIB_SRC)
 
 APXS_CFLAGS := $(foreach f,$(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS),-Wc,$(f))
-APXS_LIBS   := $(PKG_LIBS) $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f))
+APXS_LIBS   := $(PKG_LIBS) $(EXTRA_LIBS)
 
 all: mod_sipsso.so
 
@@ -56,7 +57,7 @@ test: deps
 asan-test:
 	$(MAKE) clean-build
 	$(MAKE) EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	        EXTRA_LDFLAGS="-fsanitize=address,undefined" all t/unit/run_unit
+	        EXTRA_LDFLAGS="-fsanitize=address,undefined" EXTRA_LIBS="-lasan -lubsan" all t/unit/run_unit
 	cd t/unit && ASAN_OPTIONS=detect_leaks=1 ./run_unit
 	SIPSSO_ASAN=1 $(PYTHON) -m pytest -p no:cacheprovider -q t/integration
 	$(MAKE) clean-build

@@ -61,8 +61,9 @@ static const command_rec sipsso_cmds[] = {
     SRV_INT("SipSSOClockSkew", clock_skew, "tolerated clock difference, seconds"),
     SRV_FLAG("SipSSOAllowIdPInitiated", allow_idp_initiated,
              "accept unsolicited responses (My Apps tiles)"),
-    SRV_STR("SipSSODefaultURL", default_url,
-            "landing page for IdP-initiated sign-ins and logouts"),
+    AP_INIT_TAKE1("SipSSODefaultURL", sipsso_set_default_url,
+                  (void *)offsetof(sipsso_srv_cfg, default_url), RSRC_CONF,
+                  "landing page for IdP-initiated sign-ins and logouts"),
     SRV_FLAG("SipSSOAllowSHA1", allow_sha1, "accept SHA-1 signatures (unsafe)"),
 
     AP_INIT_TAKE1("SipSSOUserAttribute", sipsso_set_user_attribute, NULL,

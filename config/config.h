@@ -109,6 +109,7 @@ const char *sipsso_set_idp_cert(cmd_parms *cmd, void *dummy, const char *arg);
 const char *sipsso_set_samesite(cmd_parms *cmd, void *dummy, const char *arg);
 const char *sipsso_set_endpoint_path(cmd_parms *cmd, void *dummy, const char *arg);
 const char *sipsso_set_url(cmd_parms *cmd, void *dummy, const char *arg);
+const char *sipsso_set_default_url(cmd_parms *cmd, void *dummy, const char *arg);
 const char *sipsso_set_user_attribute(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *sipsso_set_claim_alias(cmd_parms *cmd, void *dcfg, const char *uri, const char *s);
 const char *sipsso_set_header_prefix(cmd_parms *cmd, void *dcfg, const char *arg);

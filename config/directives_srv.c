@@ -104,6 +104,14 @@ const char *sipsso_set_url(cmd_parms *cmd, void *dummy, const char *arg)
     return sipsso_set_srv_string(cmd, dummy, arg);
 }
 
+const char *sipsso_set_default_url(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    if (arg[0] == '/' && arg[1] != '/' && arg[1] != '\\' &&
+        strpbrk(arg, "\r\n\t\\") == NULL)
+        return sipsso_set_srv_string(cmd, dummy, arg);
+    return sipsso_set_url(cmd, dummy, arg);
+}
+
 const char *sipsso_set_endpoint_path(cmd_parms *cmd, void *dummy, const char *arg)
 {
     apr_size_t n = strlen(arg);

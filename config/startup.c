@@ -176,7 +176,9 @@ int sipsso_config_post(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     stores = apr_hash_make(pconf);
     for (; s; s = s->next) {
         sipsso_srv_cfg *c = sipsso_srv(s);
-        if (!c->configured)
+        /* A vhost is an SP once it names an entity ID or an IdP; global
+         * settings alone (a shared SipSSOSessionCache) do not make one. */
+        if (!c->entity_id && !c->idp.set)
             continue;
         if ((rc = setup_vhost(pconf, s, c)) != OK)
             return rc;

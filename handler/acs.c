@@ -122,7 +122,7 @@ static int create_session(request_rec *r, sipsso_srv_cfg *c,
                   sipsso_format_xs_datetime(r->pool, s.expires));
     sipsso_no_cache(r);
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, c->external_base, return_to, NULL));
+                   sipsso_location(r, c, return_to));
     return HTTP_SEE_OTHER;
 }
 

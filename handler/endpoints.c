@@ -4,7 +4,16 @@
  * an encoded or differently-cased variant is an ordinary (protected) URL. */
 #include "handlers.h"
 #include <http_protocol.h>
+#include <apr_strings.h>
 #include <string.h>
+
+const char *sipsso_location(request_rec *r, sipsso_srv_cfg *c,
+                            const char *target)
+{
+    if (target[0] == '/')
+        return apr_pstrcat(r->pool, c->external_base, target, NULL);
+    return target;
+}
 
 int sipsso_quick_handler(request_rec *r, int lookup)
 {

@@ -35,6 +35,11 @@ int sipsso_store_down(request_rec *r, apr_status_t rv, int hook);
 int sipsso_idp_error_page(request_rec *r, sipsso_srv_cfg *c, const char *code,
                           const char *subcode, const char *message);
 
+/* target as a Location: local paths are made absolute on the external
+ * base URL; an absolute SipSSODefaultURL is used as configured. */
+const char *sipsso_location(request_rec *r, sipsso_srv_cfg *c,
+                            const char *target);
+
 /* Common response headers for anything carrying SSO state. */
 void sipsso_no_cache(request_rec *r);
 

@@ -30,6 +30,6 @@ int sipsso_logout_handler(request_rec *r, sipsso_srv_cfg *c)
         target = c->default_url ? c->default_url : "/";
     sipsso_no_cache(r);
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, c->external_base, target, NULL));
+                   sipsso_location(r, c, target));
     return HTTP_SEE_OTHER;
 }
