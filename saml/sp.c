@@ -86,6 +86,8 @@ const char *sipsso_sp_build(apr_pool_t *p, sipsso_sp *sp,
     apr_pool_cleanup_register(p, sp, sp_cleanup, apr_pool_cleanup_null);
     sp->server = lasso_server_new_from_buffers(sp->sp_metadata, key_pem,
                                                NULL, cert_pem);
+    if (sp->server != NULL)             /* lasso's default is RSA-SHA1 */
+        sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
     if (sp->server == NULL)
         return "lasso could not build the SP from its metadata and key pair "
                "(is the SP private key a PEM RSA key matching the certificate?)";
