@@ -49,25 +49,6 @@ static const char *cert_from_der(apr_pool_t *p, const unsigned char *der,
     return NULL;
 }
 
-static char *b64_encode_std(apr_pool_t *p, const unsigned char *d, apr_size_t n)
-{
-    static const char t[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = apr_palloc(p, (n + 2) / 3 * 4 + 1), *o = out;
-    apr_size_t i;
-    for (i = 0; i < n; i += 3) {
-        unsigned long v = (unsigned long)d[i] << 16;
-        if (i + 1 < n) v |= (unsigned long)d[i + 1] << 8;
-        if (i + 2 < n) v |= d[i + 2];
-        *o++ = t[(v >> 18) & 63];
-        *o++ = t[(v >> 12) & 63];
-        *o++ = i + 1 < n ? t[(v >> 6) & 63] : '=';
-        *o++ = i + 2 < n ? t[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
 /* Keep only base64 characters between an optional BEGIN/END pair. */
 static const char *pem_body(apr_pool_t *p, const char *buf, apr_size_t len,
                             char **body)
@@ -125,7 +106,7 @@ const char *sipsso_cert_from_buffer(apr_pool_t *p, const char *buf,
     }
     if ((err = cert_from_der(p, der, der_len, source, out)) != NULL)
         return err;
-    out->b64 = b64_encode_std(p, der, der_len);
+    out->b64 = sipsso_b64_encode(p, der, der_len);
     return NULL;
 }
 

@@ -67,11 +67,13 @@ unsigned char *sipsso_b64_decode_strict(apr_pool_t *p, const char *in,
     return out;
 }
 
-char *sipsso_b64url_encode(apr_pool_t *p, const unsigned char *in,
-                           apr_size_t len)
+/* One encoder for both alphabets; url=1 also drops the padding. */
+static char *b64_encode(apr_pool_t *p, const unsigned char *in, apr_size_t len,
+                        int url)
 {
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *tbl = url
+        ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
     apr_size_t i, o = 0;
     for (i = 0; i < len; i += 3) {
@@ -81,10 +83,23 @@ char *sipsso_b64url_encode(apr_pool_t *p, const unsigned char *in,
         out[o++] = tbl[(v >> 18) & 63];
         out[o++] = tbl[(v >> 12) & 63];
         if (i + 1 < len) out[o++] = tbl[(v >> 6) & 63];
+        else if (!url) out[o++] = '=';
         if (i + 2 < len) out[o++] = tbl[v & 63];
+        else if (!url) out[o++] = '=';
     }
     out[o] = '\0';
     return out;
+}
+
+char *sipsso_b64url_encode(apr_pool_t *p, const unsigned char *in,
+                           apr_size_t len)
+{
+    return b64_encode(p, in, len, 1);
+}
+
+char *sipsso_b64_encode(apr_pool_t *p, const unsigned char *in, apr_size_t len)
+{
+    return b64_encode(p, in, len, 0);
 }
 
 int sipsso_is_b64url_token(const char *s, apr_size_t n)

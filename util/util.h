@@ -21,6 +21,9 @@ typedef struct {
 unsigned char *sipsso_b64_decode_strict(apr_pool_t *p, const char *in,
                                         apr_size_t inlen, apr_size_t *outlen);
 
+/* Standard base64 with padding, one line. */
+char *sipsso_b64_encode(apr_pool_t *p, const unsigned char *in, apr_size_t len);
+
 /* base64url without padding, for random tokens. */
 char *sipsso_b64url_encode(apr_pool_t *p, const unsigned char *in,
                            apr_size_t len);

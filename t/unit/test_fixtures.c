@@ -30,26 +30,6 @@ static char *slurp(apr_pool_t *p, const char *path, apr_size_t *len)
     return buf;
 }
 
-static char *b64(apr_pool_t *p, const char *data, apr_size_t len)
-{
-    static const char t[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1), *o = out;
-    const unsigned char *d = (const unsigned char *)data;
-    apr_size_t i;
-    for (i = 0; i < len; i += 3) {
-        unsigned long v = (unsigned long)d[i] << 16;
-        if (i + 1 < len) v |= (unsigned long)d[i + 1] << 8;
-        if (i + 2 < len) v |= d[i + 2];
-        *o++ = t[(v >> 18) & 63];
-        *o++ = t[(v >> 12) & 63];
-        *o++ = i + 1 < len ? t[(v >> 6) & 63] : '=';
-        *o++ = i + 2 < len ? t[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
 static sipsso_sp *make_sp(apr_pool_t *p, const char *audience, const char *acs,
                           const char *issuer, const char *cert_file,
                           const char *metadata_file)
@@ -159,7 +139,7 @@ static sipsso_resp_rc run(apr_pool_t *p, const sipsso_sp *sp, const char *file,
 {
     apr_size_t len;
     char *xml = slurp(p, apr_pstrcat(p, FX, file, NULL), &len);
-    char *enc = xml ? b64(p, xml, len) : "";
+    char *enc = xml ? sipsso_b64_encode(p, (const unsigned char *)xml, len) : "";
     return sipsso_response_process(p, sp, enc, strlen(enc), now, res);
 }
 
