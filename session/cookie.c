@@ -17,23 +17,35 @@ typedef int (*pair_fn)(void *ctx, const char *name, apr_size_t nlen,
                        const char *val, apr_size_t vlen,
                        const char *start, const char *end);
 
+static const char *trim_end(const char *from, const char *end)
+{
+    while (end > from && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    return end;
+}
+
+/* Each "name=value" (or bare "name") segment, whitespace trimmed; the
+ * value pointer is NULL for a segment without '='. */
 static void each_pair(const char *h, pair_fn fn, void *ctx)
 {
     while (h && *h) {
-        const char *start = skip_ws(h), *end = start, *eq, *vend;
+        const char *start = skip_ws(h), *end = start, *eq, *vstart;
         while (*end && *end != ';' && *end != ',')
             end++;
         eq = memchr(start, '=', (apr_size_t)(end - start));
         if (eq) {
-            const char *nend = eq;
-            while (nend > start && (nend[-1] == ' ' || nend[-1] == '\t'))
-                nend--;
-            vend = end;
-            while (vend > eq + 1 && (vend[-1] == ' ' || vend[-1] == '\t'))
-                vend--;
-            if (fn(ctx, start, (apr_size_t)(nend - start), skip_ws(eq + 1),
-                   (apr_size_t)(vend - skip_ws(eq + 1)), start, end))
+            vstart = skip_ws(eq + 1);
+            if (vstart > end)
+                vstart = end;
+            if (fn(ctx, start, (apr_size_t)(trim_end(start, eq) - start),
+                   vstart, (apr_size_t)(trim_end(vstart, end) - vstart),
+                   start, trim_end(start, end)))
                 return;
+        }
+        else if (trim_end(start, end) > start &&
+                 fn(ctx, start, (apr_size_t)(trim_end(start, end) - start),
+                    NULL, 0, start, trim_end(start, end))) {
+            return;
         }
         h = *end ? end + 1 : end;
     }
@@ -51,7 +63,7 @@ static int get_pair(void *c, const char *n, apr_size_t nl, const char *v,
 {
     get_ctx *g = c;
     (void)s; (void)e;
-    if (nl != strlen(g->name) || strncmp(n, g->name, nl) != 0 ||
+    if (v == NULL || nl != strlen(g->name) || strncmp(n, g->name, nl) != 0 ||
         vl != g->token_len)
         return 0;
     g->found = apr_pstrmemdup(g->p, v, vl);
@@ -82,8 +94,8 @@ static int strip_pair(void *c, const char *n, apr_size_t nl, const char *v,
                       apr_size_t vl, const char *s, const char *e)
 {
     strip_ctx *st = c;
-    (void)v; (void)vl;
-    if (nl == strlen(st->name) && strncmp(n, st->name, nl) == 0)
+    (void)vl;
+    if (v != NULL && nl == strlen(st->name) && strncmp(n, st->name, nl) == 0)
         return 0;
     st->out = apr_pstrcat(st->p, st->out ? st->out : "", st->out ? "; " : "",
                           apr_pstrmemdup(st->p, s, (apr_size_t)(e - s)), NULL);

@@ -50,6 +50,8 @@ apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c,
     pd->request_id = sipsso_unescape_value(r->pool, a);
     pd->binding_hash = b;
     pd->return_to = sipsso_unescape_value(r->pool, d);
+    if (pd->request_id == NULL || pd->return_to == NULL)
+        return APR_NOTFOUND;
     *out = pd;
     return APR_SUCCESS;
 }

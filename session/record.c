@@ -29,11 +29,13 @@ static const char *compress_name(apr_pool_t *p, const char *name)
 
 static const char *expand_name(apr_pool_t *p, const char *v)
 {
+    const char *rest = sipsso_unescape_value(p, v + 1);
+    if (rest == NULL)
+        return NULL;
     if (v[0] >= '0' && v[0] < '0' + (int)(sizeof(prefixes) / sizeof(*prefixes) - 1))
-        return apr_pstrcat(p, prefixes[v[0] - '0'],
-                           sipsso_unescape_value(p, v + 1), NULL);
+        return apr_pstrcat(p, prefixes[v[0] - '0'], rest, NULL);
     if (v[0] == '-')
-        return sipsso_unescape_value(p, v + 1);
+        return rest;
     return NULL;
 }
 
@@ -83,6 +85,9 @@ static const char *decode_line(apr_pool_t *p, char *line, sipsso_session *s,
                                sipsso_claim **cur)
 {
     char tag = line[0], *v = line + 1;
+    if (tag != 'C' && tag != 'E' && tag != 'A' && tag != 'K' &&
+        sipsso_unescape_value(p, v) == NULL)
+        return "bad escape";
     switch (tag) {
     case 'C': return parse_time(v, &s->created) ? "bad C" : NULL;
     case 'E': return parse_time(v, &s->expires) ? "bad E" : NULL;
@@ -135,7 +140,8 @@ const sipsso_claim *sipsso_session_claim(apr_pool_t *p,
     for (i = 0; i < s->claims->nelts; i++) {
         const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
         if (strcmp(c->name, name) == 0 ||
-            (!strchr(name, '/') && strcmp(sipsso_claim_short(p, c->name), upper) == 0))
+            (!strpbrk(name, "/:") &&
+             strcmp(sipsso_claim_short(p, c->name), upper) == 0))
             return c;
     }
     return NULL;

@@ -13,7 +13,7 @@ static int b64_value(unsigned char c)
     return -1;
 }
 
-/* Collect the significant characters; CR/LF only between characters. */
+/* Collect the significant characters; CR and LF are ignored. */
 static char *b64_compact(apr_pool_t *p, const char *in, apr_size_t inlen,
                          apr_size_t *n)
 {

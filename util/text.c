@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <string.h>
 #include <stdlib.h>
+#include <ctype.h>
 
 int sipsso_ct_streq(const char *a, const char *b)
 {
@@ -94,9 +95,14 @@ char *sipsso_unescape_value(apr_pool_t *p, const char *s)
     apr_size_t n = strlen(s), i, o = 0;
     char *out = apr_palloc(p, n + 1);
     for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 0 + 1 && s[i + 1] && s[i + 2]) {
-            char h[3] = { s[i + 1], s[i + 2], 0 };
-            out[o++] = (char)strtol(h, NULL, 16);
+        if (s[i] == '%') {
+            char h[3] = { s[i + 1], s[i + 1] ? s[i + 2] : 0, 0 };
+            char *end;
+            long v = strtol(h, &end, 16);
+            if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1])
+                || *end || v == 0)
+                return NULL;            /* never produced by our escaping */
+            out[o++] = (char)v;
             i += 2;
         }
         else {

@@ -15,7 +15,7 @@ typedef struct {
 } sipsso_claim;
 
 /* Strict standard base64 (RFC 4648 section 4) decoding.  CR and LF are
- * tolerated between groups because some IdPs wrap at 76 columns; any other
+ * ignored (anywhere) because some IdPs wrap at 76 columns; any other
  * byte outside the alphabet, bad padding or non-zero pad bits is refused.
  * Returns NULL on error; *outlen excludes the NUL that is always appended. */
 unsigned char *sipsso_b64_decode_strict(apr_pool_t *p, const char *in,
@@ -76,6 +76,7 @@ char *sipsso_sha1_thumbprint(apr_pool_t *p, const void *data, apr_size_t len);
 /* Value escaping used by the session record format: '%', CR, LF, TAB and
  * other control characters become %XX. */
 char *sipsso_escape_value(apr_pool_t *p, const char *s);
+/* NULL when s holds an escape sipsso_escape_value never writes. */
 char *sipsso_unescape_value(apr_pool_t *p, const char *s);
 
 #endif

@@ -38,7 +38,7 @@ static int parse_zone(const char *s, long *offset)
     }
     if ((s[0] != '+' && s[0] != '-') || digits(s + 1, 2, &hh) ||
         s[3] != ':' || digits(s + 4, 2, &mm) || s[6] != '\0' ||
-        hh > 14 || mm > 59)
+        hh > 14 || mm > 59 || (hh == 14 && mm > 0))
         return -1;
     *offset = (hh * 60L + mm) * 60L * (s[0] == '-' ? -1 : 1);
     return 0;
@@ -58,6 +58,8 @@ int sipsso_parse_xs_datetime(const char *s, apr_time_t *out)
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
         mi > 59 || sec > 59 || y < 1970)
+        return -1;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         return -1;
     i = 19;
     if (s[i] == '.') {
