@@ -60,10 +60,12 @@ static int check_solicited(request_rec *r, sipsso_srv_cfg *c,
                              "without our RelayState");
     rv = sipsso_pending_take(r, c, relay, &pd);
     if (rv == APR_NOTFOUND)
-        return sipsso_reject(r, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
+        return sipsso_reject_hint(r, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
             "InResponseTo %s: no outstanding request for this RelayState "
             "(expired after 10 minutes, already used, or never issued)",
-            res->in_response_to));
+            res->in_response_to), "The sign-in took longer than 10 minutes or "
+            "was already completed (for example with the Back button). "
+            "Please start again.");
     if (rv != APR_SUCCESS)
         return sipsso_store_down(r, rv, 0);
     if (strcmp(pd->request_id, res->in_response_to) != 0)
@@ -76,9 +78,11 @@ static int check_solicited(request_rec *r, sipsso_srv_cfg *c,
     if (bind == NULL ||
         !sipsso_ct_streq(sipsso_sha256_hex(r->pool, bind, strlen(bind)),
                          pd->binding_hash))
-        return sipsso_reject(r, HTTP_BAD_REQUEST, "the response answers a "
-            "request started in another browser (binding cookie missing or "
-            "different): possible login CSRF");
+        return sipsso_reject_hint(r, HTTP_BAD_REQUEST, "the response answers "
+            "a request started in another browser (binding cookie missing or "
+            "different): possible login CSRF", "Your browser did not send back "
+            "the cookie this site set when the sign-in started. Allow cookies "
+            "for this site and start the sign-in again in the same browser.");
     *return_to = pd->return_to;
     return DECLINED;
 }

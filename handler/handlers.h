@@ -28,6 +28,9 @@ int sipsso_hook_page(request_rec *r, int status, const char *title,
                      const char *body_html);
 /* Log reason (with ref) and answer with a generic page for that status. */
 int sipsso_reject(request_rec *r, int status, const char *reason);
+/* The same with a sentence for the person (plain text, escaped here). */
+int sipsso_reject_hint(request_rec *r, int status, const char *reason,
+                       const char *hint);
 /* The store failed: 503, in a handler (hook=0) or a hook (hook=1). */
 int sipsso_store_down(request_rec *r, apr_status_t rv, int hook);
 

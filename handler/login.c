@@ -21,8 +21,9 @@ static const char *binding_cookie(request_rec *r, sipsso_srv_cfg *c)
                                    "_binding", NULL);
     const char *v = sipsso_cookie_get(r->pool, apr_table_get(r->headers_in,
                                       "Cookie"), name, SIPSSO_BINDING_LEN);
-    /* Scoped to our endpoints: only the ACS needs it. */
-    sipsso_cookie_opts o = { c->cookie_domain, sipsso_cfg_endpoint(c),
+    /* Path=/ so that every page starting a sign-in sees and reuses it:
+     * several tabs signing in at once must all be able to finish. */
+    sipsso_cookie_opts o = { c->cookie_domain, "/",
                              c->secure_cookie ? "None" : NULL, c->secure_cookie };
     if (v == NULL && (v = sipsso_random_token(r->pool, 32)) == NULL)
         return NULL;

@@ -65,6 +65,12 @@ int sipsso_hook_page(request_rec *r, int status, const char *title,
 
 int sipsso_reject(request_rec *r, int status, const char *reason)
 {
+    return sipsso_reject_hint(r, status, reason, NULL);
+}
+
+int sipsso_reject_hint(request_rec *r, int status, const char *reason,
+                       const char *hint)
+{
     const char *ref = sipsso_new_ref(r);
     const char *title = status == HTTP_REQUEST_ENTITY_TOO_LARGE
         ? "Sign-in message too large" : "Sign-in failed";
@@ -72,7 +78,9 @@ int sipsso_reject(request_rec *r, int status, const char *reason)
                   "sipsso: rejected sign-in response (ref %s): %s", ref, reason);
     return sipsso_send_page(r, status, title, apr_pstrcat(r->pool,
         "<p>The sign-in could not be completed because the answer from the "
-        "identity provider was not valid for this site.</p>"
+        "identity provider was not valid for this site.</p>",
+        hint ? apr_pstrcat(r->pool, "<p>", sipsso_html_escape(r->pool, hint),
+                           "</p>", NULL) : "",
         "<p>Please <a href=\"/\">start again</a>. If this keeps happening, "
         "give your administrator this reference: <span class=\"ref\">",
         sipsso_html_escape(r->pool, ref), "</span>.</p>", NULL));

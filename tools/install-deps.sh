@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc pkg-config openssl apache2 apache2-dev liblasso3-dev libxmlsec1-dev
 libssl-dev libxml2-dev python3-pytest python3-requests python3-lxml python3-xmlsec
 python3-lasso python3-selenium xmlsec1 memcached redis-server wrk chromium
-chromium-driver clang libclang-rt-14-dev"
+chromium-driver libnss3-tools clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

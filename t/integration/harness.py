@@ -260,7 +260,8 @@ class Sp:
 
     def response_for(self, req, **kw):
         args = dict(sp_entity_id=self.entity_id, acs_url=self.acs,
-                    in_response_to=req["id"], user=ALICE)
+                    in_response_to=req["id"], user=ALICE,
+                    name_id=ALICE["upn"])
         args.update(kw)
         return entra_idp.build_response(self.idp.tenant, **args)
 

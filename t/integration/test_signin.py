@@ -38,3 +38,14 @@ def test_identity_variables(sp, browser):
     assert env["SIPSSO_GROUPS_N"] == "2"
     assert env["SIPSSO_GROUPS_0"] == groups[0] and env["SIPSSO_GROUPS_1"] == groups[1]
     assert env["SIPSSO_SESSION_INDEX"].startswith("_")
+
+
+def test_two_tabs_signing_in_at_once(sp, browser):
+    """Sign-ins started from two pages before either finishes both work:
+    the browser-binding cookie is shared, not replaced."""
+    req1, relay1, _ = sp.start_login(browser, "/app/")
+    req2, relay2, _ = sp.start_login(browser, "/cgi-bin/env.cgi")
+    r = sp.post_acs(browser, sp.response_for(req1), relay1)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/app/")
+    r = sp.post_acs(browser, sp.response_for(req2), relay2)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/cgi-bin/env.cgi")
