@@ -10,6 +10,9 @@ SAMLResponse to the ACS is a cross-site POST navigation.  Chromium's default
 SameSite rules then send only SameSite=None; Secure cookies with it: the
 module's binding cookie must be such a cookie or the ACS refuses the
 response ("binding cookie missing").  No SameSite feature is switched off.
+The second test is the control: with the binding cookie re-stored as
+SameSite=Lax the same flow must fail, which shows the first one is really
+cross-site and really under Chromium's SameSite enforcement.
 
 Chromium trusts the test CA through an NSS database in a private $HOME
 (certutil, Debian package libnss3-tools), so the server certificate is
@@ -17,7 +20,6 @@ verified for real: chain, validity, subjectAltName.  Without certutil the
 test falls back to pinning the server key with
 --ignore-certificate-errors-spki-list (only that key is accepted).
 """
-import base64
 import os
 import shutil
 import subprocess
@@ -250,6 +252,43 @@ def _shot(driver, path, keep=None):
         shutil.copyfile(str(path), keep)
 
 
+def _to_idp_signin(s, d, tmp_path):
+    """Open the protected page; end on the IdP's sign-in form (other site)."""
+    from selenium.webdriver.common.by import By
+    d.get(s.base + "/app/")
+    _wait(d, lambda d: d.find_elements(By.NAME, "username"), "the IdP sign-in form")
+    at = urllib.parse.urlsplit(d.current_url)
+    assert (at.scheme, at.hostname, at.port) == ("https", "127.0.0.1", s.idp_port), d.current_url
+    assert at.path == "/%s/saml2" % harness.TENANT
+    assert "SAMLRequest=" in at.query and "RelayState=" in at.query
+    assert d.title == "Sign in to your account", d.page_source
+    _shot(d, tmp_path / "1-idp-signin.png")
+
+
+def _binding_cookies(d):
+    jar = d.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
+    return [c for c in jar if c["name"] == "sipsso_binding"]
+
+
+def _sign_in_as(d, upn):
+    """Like a person: type the user name (any password: the test IdP does
+    not check it) and press the button."""
+    from selenium.webdriver.common.by import By
+    user = d.find_element(By.NAME, "username")
+    user.clear()
+    user.send_keys(upn)
+    d.find_element(By.NAME, "password").send_keys("correct horse battery staple")
+    d.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+
+def _back_on_sp(d):
+    """The IdP's page auto-POSTs to https://localhost:SP/sipsso/acs; wait until
+    the browser is on the SP's site with the page loaded."""
+    _wait(d, lambda d: urllib.parse.urlsplit(d.current_url).hostname == "localhost"
+          and d.execute_script("return document.readyState") == "complete",
+          "the auto-POST back to the SP")
+
+
 def test_chromium_signs_in_cross_site_over_https(cross_site, chrome, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -257,38 +296,21 @@ def test_chromium_signs_in_cross_site_over_https(cross_site, chrome, tmp_path):
     t0 = time.time()
 
     # 1. A protected page, no session: the module sends the browser to the IdP.
-    d.get(s.base + "/app/")
-    _wait(d, lambda d: d.find_elements(By.NAME, "username"), "the IdP sign-in form")
-    at = urllib.parse.urlsplit(d.current_url)
-    assert (at.scheme, at.hostname, at.port) == ("https", "127.0.0.1", s.idp_port), d.current_url
-    assert at.path == "/%s/saml2" % harness.TENANT
-    assert "SAMLRequest=" in at.query and "RelayState=" in at.query
-    assert "Sign in" in d.title + d.page_source
-    _shot(d, tmp_path / "1-idp-signin.png")
+    _to_idp_signin(s, d, tmp_path)
 
-    # The binding cookie the SP set on the redirect, as Chromium stored it:
-    # the only kind of cookie Chromium will attach to the IdP's cross-site POST.
-    jar = d.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
-    binding = [c for c in jar if c["name"] == "sipsso_binding"]
-    assert len(binding) == 1, jar
+    # The binding cookie the SP set on that redirect, as Chromium stored it:
+    # SameSite=None; Secure is the only kind Chromium attaches to the IdP's
+    # cross-site POST.
+    binding = _binding_cookies(d)
+    assert len(binding) == 1, binding
     assert binding[0]["domain"] == "localhost"
     assert binding[0]["secure"] is True and binding[0]["httpOnly"] is True
     assert binding[0]["sameSite"] == "None", binding[0]
 
-    # 2. Sign in like a person: type the user name (and any password: the test
-    # IdP does not check it) and press the button.
-    user = d.find_element(By.NAME, "username")
-    user.clear()
-    user.send_keys(harness.ALICE["upn"])
-    d.find_element(By.NAME, "password").send_keys("correct horse battery staple")
-    d.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-
-    # 3. The IdP's page auto-POSTs the SAMLResponse to https://localhost:SP/sipsso/acs,
-    # the ACS answers 303 to the original URL.
-    _wait(d, lambda d: urllib.parse.urlsplit(d.current_url).hostname == "localhost"
-          and "/sipsso/" not in d.current_url, "the way back to the SP")
-    _wait(d, lambda d: d.execute_script("return document.readyState") == "complete",
-          "the page to load")
+    # 2. Sign in; 3. the auto-POST reaches the ACS, which answers 303 to /app/.
+    _sign_in_as(d, harness.ALICE["upn"])
+    _wait(d, lambda d: d.current_url == s.base + "/app/", "the protected page")
+    _back_on_sp(d)
     _shot(d, tmp_path / "2-signed-in.png", keep=SCREENSHOT_COPY)
     body = d.find_element(By.TAG_NAME, "body").text
     assert d.current_url == s.base + "/app/", (d.current_url, body)
@@ -316,3 +338,34 @@ def test_chromium_signs_in_cross_site_over_https(cross_site, chrome, tmp_path):
     assert d.current_url == s.base + "/app/"
     assert d.find_element(By.TAG_NAME, "h1").text == "protected page"
     print("browser sign-in took %.1fs (CA trust via %s)" % (time.time() - t0, d.trust_mode))
+
+
+def test_control_lax_binding_cookie_is_withheld_cross_site(cross_site, chrome, tmp_path):
+    """The control for the test above: it only proves something if this
+    Chromium really treats the IdP's POST as cross-site and enforces
+    SameSite.  Re-store the binding cookie as SameSite=Lax (what a module
+    without the SameSite=None fix would set) and the same flow must fail at
+    the ACS, because Chromium no longer sends the cookie with the POST."""
+    from selenium.webdriver.common.by import By
+
+    s, d = cross_site, chrome
+    _to_idp_signin(s, d, tmp_path)
+    [b] = _binding_cookies(d)
+    assert d.execute_cdp_cmd("Network.setCookie", {
+        "name": b["name"], "value": b["value"], "domain": b["domain"],
+        "path": b["path"], "secure": True, "httpOnly": True, "sameSite": "Lax",
+        "expires": b["expires"]}).get("success", True)
+    [b] = _binding_cookies(d)
+    assert b["sameSite"] == "Lax", b
+
+    _sign_in_as(d, harness.ALICE["upn"])
+    _wait(d, lambda d: urllib.parse.urlsplit(d.current_url).hostname == "localhost",
+          "the auto-POST back to the SP")
+    _back_on_sp(d)
+    _shot(d, tmp_path / "2-rejected.png")
+    assert d.current_url == s.acs, d.current_url
+    assert not d.find_elements(By.XPATH, "//h1[text()='protected page']")
+    assert "sipsso" not in {c["name"] for c in d.get_cookies()}
+    log = s.httpd.access_log()
+    assert [l for l in log.splitlines() if "POST /sipsso/acs " in l][-1].endswith(" 400"), log
+    assert "binding cookie missing" in s.httpd.logs(), s.httpd.logs()
