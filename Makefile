@@ -74,3 +74,27 @@ clean-build:
 clean: clean-build
 
 .PHONY: all install unit integration test asan-test deps demo clean clean-build
+
+# --- fuzzing (libFuzzer + ASan + UBSan, clang from Debian) ----------------
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZERS      := cookie url form response
+
+fuzz/bin/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(wildcard */*.h)
+	@mkdir -p fuzz/bin
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I/usr/include/apr-1.0 -I/usr/include/apache2 $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) -lapr-1 $(PKG_LIBS)
+
+fuzz-build: $(addprefix fuzz/bin/fuzz_,$(FUZZERS))
+
+# make fuzz FUZZ_SECONDS=600: each harness for that long; new inputs go to
+# fuzz/out/<name> (not committed), the seeds stay in fuzz/corpus/<name>.
+fuzz: fuzz-build
+	@for h in $(FUZZERS); do mkdir -p fuzz/out/$$h; \
+	  echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+	  fuzz/bin/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -max_len=300000 -artifact_prefix=fuzz/out/$$h- fuzz/out/$$h fuzz/corpus/$$h \
+	    2>&1 | grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done" ; \
+	done
+
+.PHONY: fuzz fuzz-build
