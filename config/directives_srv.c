@@ -10,6 +10,19 @@
 #include <string.h>
 #include <stdlib.h>
 
+/* httpd has parsed the whole file into a tree before directives run, so
+ * the location is in cmd->directive, not cmd->config_file. */
+static const char *cfg_file(cmd_parms *cmd)
+{
+    return cmd->directive && cmd->directive->filename
+        ? cmd->directive->filename : "?";
+}
+
+static int cfg_line(cmd_parms *cmd)
+{
+    return cmd->directive ? cmd->directive->line_num : 0;
+}
+
 static sipsso_srv_cfg *cfg_of(cmd_parms *cmd)
 {
     sipsso_srv_cfg *c = ap_get_module_config(cmd->server->module_config,
@@ -28,8 +41,7 @@ static const char *fail(cmd_parms *cmd, const char *arg, const char *what)
         : "the main server";
     return apr_psprintf(cmd->pool, "%s %s (line %d of %s, in %s): %s",
                         cmd->cmd->name, arg ? arg : "",
-                        cmd->config_file ? cmd->config_file->line_number : 0,
-                        cmd->config_file ? cmd->config_file->name : "?",
+                        cfg_line(cmd), cfg_file(cmd),
                         where, what);
 }
 
@@ -64,7 +76,7 @@ const char *sipsso_set_srv_flag(cmd_parms *cmd, void *dummy, int flag)
                      "sipsso: SipSSOAllowSHA1 On (line %d of %s): SHA-1 "
                      "signatures are accepted; SHA-1 is broken, Entra signs "
                      "with SHA-256 by default",
-                     cmd->config_file->line_number, cmd->config_file->name);
+                     cfg_line(cmd), cfg_file(cmd));
     return NULL;
 }
 
@@ -79,6 +91,8 @@ const char *sipsso_set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
         return err;
     if (*arg == '\0' || *end != '\0' || v < 0 || v > 365L * 86400)
         return fail(cmd, arg, "must be a number of seconds (0 to one year)");
+    if (v == 0 && strcmp(cmd->cmd->name, "SipSSOSessionMaxAge") == 0)
+        return fail(cmd, arg, "0 would end every session at once");
     *(int *)((char *)c + (size_t)cmd->info) = (int)v;
     return NULL;
 }
@@ -145,8 +159,8 @@ static const char *idp_twice(cmd_parms *cmd, const char *arg,
 static void note_where(cmd_parms *cmd, sipsso_where *w)
 {
     w->directive = cmd->cmd->name;
-    w->file = cmd->config_file ? cmd->config_file->name : "?";
-    w->line = cmd->config_file ? cmd->config_file->line_number : 0;
+    w->file = cfg_file(cmd);
+    w->line = cfg_line(cmd);
 }
 
 const char *sipsso_set_idp_metadata(cmd_parms *cmd, void *dummy, const char *arg)

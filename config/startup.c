@@ -27,7 +27,8 @@ static int startup_error(server_rec *s, apr_pool_t *p, const char *msg)
 static const char *external_base(apr_pool_t *p, sipsso_srv_cfg *c, server_rec *s)
 {
     const char *scheme, *host = s->server_hostname ? s->server_hostname : "localhost";
-    apr_port_t port = s->port, dflt;
+    apr_port_t port = s->port ? s->port
+                    : (s->addrs ? s->addrs->host_port : 0), dflt;
     apr_size_t n;
 
     if (c->base_url) {

@@ -57,9 +57,8 @@ int sipsso_hook_page(request_rec *r, int status, const char *title,
                      const char *body_html)
 {
     sipsso_no_cache(r);
-    /* A leading quote marks the custom response as literal text. */
-    ap_custom_response(r, status, apr_pstrcat(r->pool, "\"",
-                       page(r->pool, title, body_html), NULL));
+    /* ap_custom_response marks it as literal text itself. */
+    ap_custom_response(r, status, page(r->pool, title, body_html));
     return status;
 }
 
