@@ -17,9 +17,9 @@ static const char *key_descriptors(apr_pool_t *p, const char *cert_b64)
     ki = apr_pstrcat(p, "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>",
                      cert_b64, "</ds:X509Certificate></ds:X509Data>"
                      "</ds:KeyInfo>", NULL);
+    /* Signing only: encrypted assertions are not supported yet, so the
+     * metadata must not invite them. */
     return apr_pstrcat(p, "  <md:KeyDescriptor use=\"signing\">", ki,
-                       "</md:KeyDescriptor>\n"
-                       "  <md:KeyDescriptor use=\"encryption\">", ki,
                        "</md:KeyDescriptor>\n", NULL);
 }
 
