@@ -29,7 +29,7 @@ all: mod_sipsso.so
 
 mod_sipsso.so: $(SRC) $(wildcard */*.h)
 	$(APXS) -c -o mod_sipsso.la $(APXS_CFLAGS) $(SRC) $(APXS_LIBS)
-	cp .libs/mod_sipsso.so mod_sipsso.so
+	cp .libs/mod_sipsso.so mod_sipsso.so.tmp && mv -f mod_sipsso.so.tmp mod_sipsso.so
 
 install: mod_sipsso.so
 	$(APXS) -i -n sipsso mod_sipsso.la

@@ -175,6 +175,8 @@ StartServers 1
 ServerLimit 2
 ThreadsPerChild 8
 MaxRequestWorkers 16
+MinSpareThreads 8
+MaxSpareThreads 16
 DocumentRoot {tmp}/htdocs
 TypesConfig /etc/mime.types
 DirectoryIndex index.html
