@@ -17,10 +17,23 @@ APLOG_USE_MODULE(sipsso);
 
 static apr_hash_t *stores;             /* spec -> sipsso_store, this generation */
 
+/* The main server has no <VirtualHost> line to point at: name the file
+ * where its SipSSO configuration was found instead. */
+static const char *where_configured(apr_pool_t *p, server_rec *s)
+{
+    const sipsso_srv_cfg *c = sipsso_srv(s);
+    const sipsso_where *w = c->idp.metadata_where.file ? &c->idp.metadata_where
+                                                       : &c->idp.values_where;
+    if (s->is_virtual || !w->file)
+        return "";
+    return apr_psprintf(p, " (SipSSO configured at line %d of %s)", w->line,
+                        w->file);
+}
+
 static int startup_error(server_rec *s, apr_pool_t *p, const char *msg)
 {
-    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "sipsso: %s in %s",
-                 msg, sipsso_vhost_desc(p, s));
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "sipsso: %s in %s%s",
+                 msg, sipsso_vhost_desc(p, s), where_configured(p, s));
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 

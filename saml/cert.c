@@ -91,6 +91,10 @@ const char *sipsso_cert_from_buffer(apr_pool_t *p, const char *buf,
     unsigned char *der;
     apr_size_t der_len;
 
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        buf += 3;                       /* Notepad's UTF-8 byte-order mark */
+        len -= 3;
+    }
     if (len == 0)
         return "is empty";
     if ((unsigned char)buf[0] == 0x30) {   /* DER: an ASN.1 SEQUENCE */

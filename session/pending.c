@@ -39,8 +39,8 @@ apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c,
     if (rv != APR_SUCCESS)
         return rv;
     rv = sipsso_store_del(c->store, r->server, key, r->pool);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
-        return rv;                      /* could not make it single-use */
+    if (rv != APR_SUCCESS)              /* NOTFOUND: a parallel request won */
+        return rv;
     a = apr_strtok(buf, "\n", &state);
     b = apr_strtok(NULL, "\n", &state);
     d = apr_strtok(NULL, "\n", &state);

@@ -189,11 +189,6 @@ def test_metadata_not_xml(bad):
 
 
 def test_entity_id_missing(bad, request):
-    if not bad.vhost:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: with SipSSO in the main server and SipSSOEntityID missing, the "
-            "line says only 'in the main server (127.0.0.1)': no file is named "
-            "(config/startup.c startup_error/sipsso_vhost_desc)")))
     """Found after the whole config is read (post_config): still one line
     with the directive, the file and the virtual host."""
     line = bad.expect(bad.values()[1:], "SipSSOEntityID", "missing")
@@ -318,13 +313,7 @@ FORMS = {
 }
 
 
-@pytest.mark.parametrize("form", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-        "BUG: a base64-only .cer (no BEGIN/END) saved with a UTF-8 BOM, as Windows "
-        "Notepad writes it, is refused ('neither PEM nor base64 nor DER'), while "
-        "the same file with BEGIN/END lines is accepted (saml/cert.c "
-        "sipsso_cert_from_buffer does not skip a BOM)")))
-    if f == "base64-utf8-bom" else f for f in sorted(FORMS)])
+@pytest.mark.parametrize("form", sorted(FORMS))
 def test_certificate_forms_accepted(tmp_path, browser, form):
     sp = CertSp(tmp_path / "sp", FORMS[form])
     try:
