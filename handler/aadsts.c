@@ -53,18 +53,24 @@ static const char *explain(const char *code)
 }
 
 int sipsso_idp_error_page(request_rec *r, sipsso_srv_cfg *c, const char *code,
-                          const char *subcode, const char *message)
+                          const char *subcode, const char *message,
+                          int answers_our_request)
 {
     const char *ref = sipsso_new_ref(r);
-    const char *aad = find_code(r->pool, message);
-    const char *why = explain(aad);
     const char *first = message ? apr_pstrndup(r->pool, message,
                                   strcspn(message, "\r\n")) : NULL;
+    const char *aad, *why;
 
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "sipsso: the IdP refused "
-                  "the sign-in (ref %s): status %s%s%s, %s", ref, code,
+                  "the sign-in (ref %s): status %s%s%s, %s%s", ref, code,
                   subcode ? " / " : "", subcode ? subcode : "",
-                  first ? first : "no message");
+                  first ? first : "no message", answers_our_request ? "" :
+                  " (not shown: the error does not answer a sign-in this "
+                  "browser started)");
+    if (!answers_our_request)
+        first = NULL;
+    aad = find_code(r->pool, first);
+    why = explain(aad);
     return sipsso_send_page(r, HTTP_FORBIDDEN, "Sign-in was refused",
         apr_pstrcat(r->pool,
             "<p>Microsoft Entra ID did not sign you in to this application.</p>",

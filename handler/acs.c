@@ -36,13 +36,38 @@ static int read_form(request_rec *r, apr_table_t **form)
     return DECLINED;
 }
 
+static int binding_matches(request_rec *r, sipsso_srv_cfg *c,
+                           const sipsso_pending *pd)
+{
+    const char *bind = sipsso_cookie_get(r->pool,
+        apr_table_get(r->headers_in, "Cookie"),
+        apr_pstrcat(r->pool, sipsso_cfg_cookie_name(c), "_binding", NULL),
+        SIPSSO_BINDING_LEN);
+    return bind != NULL &&
+           sipsso_ct_streq(sipsso_sha256_hex(r->pool, bind, strlen(bind)),
+                           pd->binding_hash);
+}
+
+/* An error response is unsigned: its text is shown only when it answers a
+ * request this browser made, so no other site can put words on our page. */
+static int error_is_ours(request_rec *r, sipsso_srv_cfg *c,
+                         const sipsso_response *res, const char *relay)
+{
+    sipsso_pending *pd;
+    if (res->in_response_to == NULL || relay == NULL ||
+        !sipsso_is_b64url_token(relay, SIPSSO_RELAY_LEN) ||
+        sipsso_pending_take(r, c, relay, &pd) != APR_SUCCESS)
+        return 0;
+    return strcmp(pd->request_id, res->in_response_to) == 0 &&
+           binding_matches(r, c, pd);
+}
+
 /* Was this response asked for, by this browser?  Fills *return_to. */
 static int check_solicited(request_rec *r, sipsso_srv_cfg *c,
                            const sipsso_response *res, const char *relay,
                            const char **return_to)
 {
     sipsso_pending *pd;
-    const char *bind;
     apr_status_t rv;
 
     if (res->in_response_to == NULL) {
@@ -72,12 +97,7 @@ static int check_solicited(request_rec *r, sipsso_srv_cfg *c,
         return sipsso_reject(r, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
             "InResponseTo %s does not match the request %s sent with this "
             "RelayState", res->in_response_to, pd->request_id));
-    bind = sipsso_cookie_get(r->pool, apr_table_get(r->headers_in, "Cookie"),
-        apr_pstrcat(r->pool, sipsso_cfg_cookie_name(c), "_binding", NULL),
-        SIPSSO_BINDING_LEN);
-    if (bind == NULL ||
-        !sipsso_ct_streq(sipsso_sha256_hex(r->pool, bind, strlen(bind)),
-                         pd->binding_hash))
+    if (!binding_matches(r, c, pd))
         return sipsso_reject_hint(r, HTTP_BAD_REQUEST, "the response answers "
             "a request started in another browser (binding cookie missing or "
             "different): possible login CSRF", "Your browser did not send back "
@@ -156,7 +176,8 @@ int sipsso_acs_handler(request_rec *r, sipsso_srv_cfg *c)
                                   apr_time_now(), &res);
     if (prc == SIPSSO_RESP_IDP_ERROR)
         return sipsso_idp_error_page(r, c, res.status_code, res.status_subcode,
-                                     res.status_message);
+                                     res.status_message,
+                                     error_is_ours(r, c, &res, relay));
     if (prc != SIPSSO_RESP_OK)
         return sipsso_reject(r, HTTP_BAD_REQUEST, res.reason);
     if ((rc = check_solicited(r, c, &res, relay, &return_to)) != DECLINED)

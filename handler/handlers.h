@@ -36,7 +36,8 @@ int sipsso_store_down(request_rec *r, apr_status_t rv, int hook);
 
 /* aadsts.c: the IdP said no. */
 int sipsso_idp_error_page(request_rec *r, sipsso_srv_cfg *c, const char *code,
-                          const char *subcode, const char *message);
+                          const char *subcode, const char *message,
+                          int answers_our_request);
 
 /* target as a Location: local paths are made absolute on the external
  * base URL; an absolute SipSSODefaultURL is used as configured. */

@@ -18,6 +18,7 @@ int sipsso_read_status(apr_pool_t *p, sipsso_msg *m, sipsso_response *out)
     if (out->status_code && strcmp(out->status_code, SIPSSO_STATUS_SUCCESS) == 0)
         return 1;
     out->status_subcode = sub ? sipsso_xml_attr(p, sub, "Value") : NULL;
+    out->in_response_to = sipsso_xml_attr(p, m->response, "InResponseTo");
     text = msg ? sipsso_xml_text(p, msg) : NULL;
     if (text && strlen(text) > SIPSSO_MAX_STATUS_MESSAGE)
         text = apr_pstrndup(p, text, SIPSSO_MAX_STATUS_MESSAGE);
