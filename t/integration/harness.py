@@ -48,6 +48,24 @@ def wait_port(port, proc, timeout=15):
     return False
 
 
+def children_of(pid):
+    """Live (not yet exited) child processes of pid."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = f.read().split()
+    except OSError:
+        return []
+    live = []
+    for k in kids:
+        try:
+            with open("/proc/%s/stat" % k) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    live.append(k)
+        except OSError:
+            pass
+    return live
+
+
 class Idp:
     def __init__(self, tmp, sp_entity_id, acs_url, users=(ALICE, BOB, CAROL),
                  sign="assertion", extra=None):
@@ -144,8 +162,18 @@ class Httpd:
         return out
 
     def stop(self, check=True):
+        # Graceful stop (SIGWINCH): an immediate stop (SIGTERM) makes httpd's
+        # children destroy their pools from a signal handler while worker
+        # threads may still run, which now and then crashes httpd itself.
+        # Once its children are gone the parent can be stopped at once.
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGWINCH)
+            end = time.time() + 10
+            while time.time() < end and self.proc.poll() is None and \
+                    children_of(self.proc.pid):
+                time.sleep(0.02)
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -175,6 +203,8 @@ StartServers 1
 ServerLimit 2
 ThreadsPerChild 8
 MaxRequestWorkers 16
+GracefulShutdownTimeout 3
+KeepAlive Off
 MinSpareThreads 8
 MaxSpareThreads 16
 DocumentRoot {tmp}/htdocs
