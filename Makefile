@@ -19,7 +19,8 @@ HTTPD_SRC := mod_sipsso.c config/merge.c config/directives_srv.c \
            session/store.c session/sessions.c session/pending.c session/replay.c \
            handler/pages.c handler/aadsts.c handler/body.c handler/acs.c \
            handler/login.c handler/logout.c handler/setup.c handler/endpoints.c \
-           auth/identity.c auth/authn.c
+           auth/identity.c auth/authn.c auth/request_session.c auth/headers.c \
+           auth/authz.c auth/forbidden.c
 SRC := $(HTTPD_SRC) $(LIB_SRC)
 
 APXS_CFLAGS := $(foreach f,$(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS),-Wc,$(f))

@@ -100,14 +100,20 @@ static void sipsso_child_init(apr_pool_t *p, server_rec *s)
 
 static void sipsso_register_hooks(apr_pool_t *p)
 {
-    (void)p;
     ap_hook_pre_config(sipsso_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(sipsso_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(sipsso_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_quick_handler(sipsso_quick_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(sipsso_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_fixups(sipsso_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_header_parser(sipsso_header_parser, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(sipsso_fixups, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_note_auth_failure(sipsso_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(sipsso_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    sipsso_register_authz(p);
+    sipsso_register_forbidden(p);
 }
 
 AP_DECLARE_MODULE(sipsso) = {

@@ -80,9 +80,24 @@ static int no_session(request_rec *r, sipsso_srv_cfg *c)
                               d->force_authn == 1);
 }
 
+/* Identity from s for this request, or the "Access denied" page. */
+static int grant(request_rec *r, const sipsso_session *s)
+{
+    const char *err = sipsso_set_identity(r, s);
+    if (err != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "sipsso: %s", err);
+        return sipsso_hook_page(r, HTTP_FORBIDDEN, "Access denied",
+            "<p>Your account does not carry the attribute this site uses to "
+            "identify users. Please contact the site's administrator.</p>");
+    }
+    sipsso_note_session(r, s);
+    return OK;
+}
+
 int sipsso_check_authn(request_rec *r)
 {
-    const char *type = ap_auth_type(r), *err;
+    const char *type = ap_auth_type(r);
+    const sipsso_session *inherited;
     sipsso_srv_cfg *c;
     sipsso_session *s;
     apr_status_t rv;
@@ -97,29 +112,51 @@ int sipsso_check_authn(request_rec *r)
                       sipsso_vhost_desc(r->pool, r->server));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* Subrequests and internal redirects share the initial request's
+     * headers, from which the session cookie may already be stripped. */
+    if ((inherited = sipsso_inherited_session(r)) != NULL)
+        return grant(r, inherited);
     rv = sipsso_find_session(r, c, &s);
     if (rv == APR_NOTFOUND)
         return no_session(r, c);
     if (rv != APR_SUCCESS)
         return sipsso_store_down(r, rv, 1);
-    if ((err = sipsso_set_identity(r, s)) != NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "sipsso: %s", err);
-        return sipsso_hook_page(r, HTTP_FORBIDDEN, "Access denied",
-            "<p>Your account does not carry the attribute this site uses to "
-            "identify users. Please contact the site's administrator.</p>");
-    }
-    return OK;
+    return grant(r, s);
 }
 
+/* Before the handler (mod_proxy, CGI, ...): passive identity, identity
+ * headers, and the session cookie taken out of what the backend sees. */
 int sipsso_fixups(request_rec *r)
 {
     const sipsso_dir_cfg *d = sipsso_dir(r);
     sipsso_srv_cfg *c = sipsso_srv(r->server);
-    sipsso_session *s;
+    const sipsso_session *s;
+    sipsso_session *found;
 
-    if (d->passive != 1 || r->user != NULL || c->sp == NULL)
+    if (c->sp == NULL)
         return DECLINED;
-    if (sipsso_find_session(r, c, &s) == APR_SUCCESS)
-        sipsso_set_identity(r, s);
+    s = sipsso_request_session(r);
+    if (s == NULL && r->user == NULL && d->passive == 1) {
+        if ((s = sipsso_inherited_session(r)) == NULL &&
+            sipsso_find_session(r, c, &found) == APR_SUCCESS)
+            s = found;
+        if (s != NULL && sipsso_set_identity(r, s) == NULL)
+            sipsso_note_session(r, s);
+        else
+            s = NULL;
+    }
+    if (s != NULL && d->request_headers == 1)
+        sipsso_add_identity_headers(r, s);
+    sipsso_strip_session_cookie(r, c);
+    return DECLINED;
+}
+
+/* After the location is known, before authentication: no client-sent
+ * identity header survives.  Subrequests and internal redirects share the
+ * initial request's header table, so it is cleaned once, there. */
+int sipsso_header_parser(request_rec *r)
+{
+    if (sipsso_srv(r->server)->sp != NULL && ap_is_initial_req(r))
+        sipsso_strip_spoofed(r);
     return DECLINED;
 }

@@ -5,12 +5,27 @@
 #include <apr_strings.h>
 #include <string.h>
 
-static const char *short_name(request_rec *r, const sipsso_dir_cfg *d,
-                              const char *uri)
+const char *sipsso_claim_name_for(request_rec *r, const char *uri)
 {
-    const char *alias = apr_table_get(d->claim_aliases, uri);
+    const char *alias = apr_table_get(sipsso_dir(r)->claim_aliases, uri);
     return alias ? sipsso_claim_short(r->pool, alias)
                  : sipsso_claim_short(r->pool, uri);
+}
+
+const sipsso_claim *sipsso_lookup_claim(request_rec *r, const sipsso_session *s,
+                                        const char *name)
+{
+    const char *want = sipsso_claim_short(r->pool, name);
+    int i;
+    for (i = 0; i < s->claims->nelts; i++) {
+        const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
+        if (strcmp(c->name, name) == 0)
+            return c;
+        if (!strpbrk(name, "/:") &&
+            strcmp(sipsso_claim_name_for(r, c->name), want) == 0)
+            return c;
+    }
+    return NULL;
 }
 
 static void set_claim(request_rec *r, const char *shortn, const sipsso_claim *c)
@@ -36,7 +51,7 @@ static const char *user_value(request_rec *r, const sipsso_dir_cfg *d,
     const sipsso_claim *c;
     if (d->user_attribute == NULL || strcasecmp(d->user_attribute, "NameID") == 0)
         return s->name_id;
-    c = sipsso_session_claim(r->pool, s, d->user_attribute);
+    c = sipsso_lookup_claim(r, s, d->user_attribute);
     if (c == NULL || c->values->nelts == 0)
         return NULL;
     return APR_ARRAY_IDX(c->values, 0, const char *);
@@ -63,7 +78,7 @@ const char *sipsso_set_identity(request_rec *r, const sipsso_session *s)
         apr_table_setn(e, "SIPSSO_IDP", s->idp);
     for (i = 0; i < s->claims->nelts; i++) {
         const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
-        set_claim(r, short_name(r, d, c->name), c);
+        set_claim(r, sipsso_claim_name_for(r, c->name), c);
     }
     return NULL;
 }
