@@ -13,12 +13,14 @@ LIB_SRC := util/b64.c util/form.c util/url.c util/claims.c util/xstime.c util/te
            saml/cert.c saml/xml.c saml/idp_metadata.c saml/sp.c saml/sp_metadata.c \
            saml/authn_request.c saml/response.c saml/structure.c saml/signature.c \
            saml/status.c saml/conditions.c saml/attributes.c saml/lasso_check.c \
+           saml/logout.c \
            session/record.c session/cookie.c
 HTTPD_SRC := mod_sipsso.c config/merge.c config/directives_srv.c \
            config/directives_dir.c config/startup.c \
            session/store.c session/sessions.c session/pending.c session/replay.c \
+           session/index.c \
            handler/pages.c handler/aadsts.c handler/body.c handler/acs.c \
-           handler/login.c handler/logout.c handler/setup.c handler/endpoints.c \
+           handler/login.c handler/logout.c handler/sls.c handler/setup.c handler/endpoints.c \
            auth/identity.c auth/authn.c auth/request_session.c auth/headers.c \
            auth/authz.c auth/forbidden.c
 SRC := $(HTTPD_SRC) $(LIB_SRC)

@@ -56,7 +56,7 @@ static int error_is_ours(request_rec *r, sipsso_srv_cfg *c,
     sipsso_pending *pd;
     if (res->in_response_to == NULL || relay == NULL ||
         !sipsso_is_b64url_token(relay, SIPSSO_RELAY_LEN) ||
-        sipsso_pending_take(r, c, relay, &pd) != APR_SUCCESS)
+        sipsso_pending_take(r, c, SIPSSO_PENDING_LOGIN, relay, &pd) != APR_SUCCESS)
         return 0;
     return strcmp(pd->request_id, res->in_response_to) == 0 &&
            binding_matches(r, c, pd);
@@ -83,7 +83,7 @@ static int check_solicited(request_rec *r, sipsso_srv_cfg *c,
     if (relay == NULL || !sipsso_is_b64url_token(relay, SIPSSO_RELAY_LEN))
         return sipsso_reject(r, HTTP_BAD_REQUEST, "response to a request "
                              "without our RelayState");
-    rv = sipsso_pending_take(r, c, relay, &pd);
+    rv = sipsso_pending_take(r, c, SIPSSO_PENDING_LOGIN, relay, &pd);
     if (rv == APR_NOTFOUND)
         return sipsso_reject_hint(r, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
             "InResponseTo %s: no outstanding request for this RelayState "
@@ -136,7 +136,8 @@ static int create_session(request_rec *r, sipsso_srv_cfg *c,
     s.session_index = res->session_index;
     s.idp = res->issuer;
     s.claims = res->claims;
-    if ((rv = sipsso_session_save(r, c, &s)) != APR_SUCCESS)
+    if ((rv = sipsso_session_save(r, c, &s)) != APR_SUCCESS ||
+        (rv = sipsso_index_add(r, c, &s)) != APR_SUCCESS)
         return sipsso_store_down(r, rv, 0);
     apr_table_addn(r->err_headers_out, "Set-Cookie", sipsso_cookie_build(
         r->pool, sipsso_cfg_cookie_name(c), s.id, &o, -1));

@@ -36,6 +36,8 @@ int sipsso_quick_handler(request_rec *r, int lookup)
         return sipsso_login_handler(r, c);
     if (strcmp(rest, "/logout") == 0)
         return sipsso_logout_handler(r, c);
+    if (strcmp(rest, "/sls") == 0)
+        return sipsso_sls_handler(r, c);
     if (strcmp(rest, "/metadata") == 0)
         return sipsso_metadata_handler(r, c);
     return DECLINED;

@@ -9,6 +9,9 @@ int sipsso_quick_handler(request_rec *r, int lookup);
 int sipsso_acs_handler(request_rec *r, sipsso_srv_cfg *c);
 int sipsso_login_handler(request_rec *r, sipsso_srv_cfg *c);
 int sipsso_logout_handler(request_rec *r, sipsso_srv_cfg *c);
+int sipsso_sls_handler(request_rec *r, sipsso_srv_cfg *c);
+/* Expire the session cookie in this response. */
+void sipsso_clear_cookie(request_rec *r, sipsso_srv_cfg *c);
 int sipsso_metadata_handler(request_rec *r, sipsso_srv_cfg *c);
 int sipsso_setup_handler(request_rec *r, sipsso_srv_cfg *c);
 

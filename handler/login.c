@@ -49,7 +49,7 @@ int sipsso_start_login(request_rec *r, sipsso_srv_cfg *c,
     }
     pd.binding_hash = sipsso_sha256_hex(r->pool, bind, strlen(bind));
     pd.return_to = return_to;
-    if ((rv = sipsso_pending_put(r, c, relay, &pd)) != APR_SUCCESS)
+    if ((rv = sipsso_pending_put(r, c, SIPSSO_PENDING_LOGIN, relay, &pd)) != APR_SUCCESS)
         return sipsso_store_down(r, rv, 1);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "sipsso: AuthnRequest %s "
                   "to %s for %s", pd.request_id, c->idp.login_url, return_to);

@@ -7,29 +7,29 @@
 #include <apr_strings.h>
 #include <string.h>
 
-static const char *pending_key(apr_pool_t *p, sipsso_srv_cfg *c,
+static const char *pending_key(apr_pool_t *p, sipsso_srv_cfg *c, char kind,
                                const char *relay)
 {
-    return apr_pstrcat(p, c->store_ns, ":r:", relay, NULL);
+    return apr_psprintf(p, "%s:%c:%s", c->store_ns, kind, relay);
 }
 
-apr_status_t sipsso_pending_put(request_rec *r, sipsso_srv_cfg *c,
+apr_status_t sipsso_pending_put(request_rec *r, sipsso_srv_cfg *c, char kind,
                                 const char *relay, const sipsso_pending *pd)
 {
     char *rec = apr_pstrcat(r->pool, sipsso_escape_value(r->pool, pd->request_id),
                             "\n", pd->binding_hash, "\n",
                             sipsso_escape_value(r->pool, pd->return_to), "\n",
                             NULL);
-    return sipsso_store_put(c->store, r->server, pending_key(r->pool, c, relay),
+    return sipsso_store_put(c->store, r->server, pending_key(r->pool, c, kind, relay),
                             rec, strlen(rec),
                             r->request_time + apr_time_from_sec(SIPSSO_PENDING_TTL),
                             r->pool);
 }
 
-apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c,
+apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c, char kind,
                                  const char *relay, sipsso_pending **out)
 {
-    const char *key = pending_key(r->pool, c, relay);
+    const char *key = pending_key(r->pool, c, kind, relay);
     char *buf, *state = NULL, *a, *b, *d;
     apr_size_t len;
     apr_status_t rv = sipsso_store_get(c->store, r->server, key, &buf, &len,

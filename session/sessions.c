@@ -25,6 +25,14 @@ static const char *session_key(apr_pool_t *p, sipsso_srv_cfg *c, const char *id)
                        NULL);
 }
 
+apr_status_t sipsso_session_remove_hash(request_rec *r, sipsso_srv_cfg *c,
+                                        const char *id_hash)
+{
+    return sipsso_store_del(c->store, r->server,
+                            apr_pstrcat(r->pool, c->store_ns, ":s:", id_hash,
+                                        NULL), r->pool);
+}
+
 apr_status_t sipsso_session_load(request_rec *r, sipsso_srv_cfg *c,
                                  const char *id, sipsso_session **out)
 {

@@ -15,6 +15,19 @@ apr_status_t sipsso_session_save(request_rec *r, sipsso_srv_cfg *c,
                                  const sipsso_session *s);
 apr_status_t sipsso_session_remove(request_rec *r, sipsso_srv_cfg *c,
                                    const char *id);
+/* Remove the session whose cookie hashes to id_hash (SHA-256 hex). */
+apr_status_t sipsso_session_remove_hash(request_rec *r, sipsso_srv_cfg *c,
+                                        const char *id_hash);
+
+/* index.c: NameID -> its sessions, so an IdP logout is a lookup. */
+apr_status_t sipsso_index_add(request_rec *r, sipsso_srv_cfg *c,
+                              const sipsso_session *s);
+/* End the sessions of name_id (only those with one of indexes, when given);
+ * *ended counts them. */
+apr_status_t sipsso_index_end(request_rec *r, sipsso_srv_cfg *c,
+                              const char *name_id,
+                              const apr_array_header_t *indexes, int *ended);
+
 /* 32 random bytes, base64url. */
 const char *sipsso_random_token(apr_pool_t *p, apr_size_t bytes);
 
@@ -29,10 +42,14 @@ typedef struct {
 #define SIPSSO_RELAY_LEN 32             /* base64url of 24 bytes */
 #define SIPSSO_BINDING_LEN 43
 
-apr_status_t sipsso_pending_put(request_rec *r, sipsso_srv_cfg *c,
+/* kind: SIPSSO_PENDING_LOGIN or SIPSSO_PENDING_LOGOUT, kept apart so a
+ * RelayState of one can never be used as the other. */
+#define SIPSSO_PENDING_LOGIN 'r'
+#define SIPSSO_PENDING_LOGOUT 'l'
+apr_status_t sipsso_pending_put(request_rec *r, sipsso_srv_cfg *c, char kind,
                                 const char *relay, const sipsso_pending *pd);
 /* Fetch and delete: a RelayState is usable once. */
-apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c,
+apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c, char kind,
                                  const char *relay, sipsso_pending **out);
 
 /* replay.c: APR_SUCCESS when the assertion ID was never seen (and records

@@ -75,7 +75,8 @@ class Idp:
         self.key, self.cert = entra_idp.make_keypair(self.keydir)
         cfg = {"tenant_id": TENANT, "auto_login": True,
                "apps": [{"identifier": sp_entity_id, "reply_urls": [acs_url],
-                         "name": "Test app", "sign": sign}],
+                         "name": "Test app", "sign": sign,
+                         "logout_url": acs_url.rsplit("/", 1)[0] + "/sls"}],
                "users": list(users)}
         cfg.update(extra or {})
         self.cfg_path = os.path.join(tmp, "idp.json")
