@@ -55,6 +55,10 @@ void sipsso_strip_spoofed(request_rec *r)
                      apr_array_make(r->pool, 2, sizeof(const char *)) };
     int i;
     apr_table_do(collect, &sc, r->headers_in, NULL);
+    /* The default prefix too: a backend may still trust X-SSO-* while a
+     * location uses another prefix. */
+    sc.prefix = SIPSSO_DEFAULT_PREFIX;
+    apr_table_do(collect, &sc, r->headers_in, NULL);
     for (i = 0; i < sc.doomed->nelts; i++) {
         const char *k = APR_ARRAY_IDX(sc.doomed, i, const char *);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "sipsso: removed request "
@@ -71,6 +75,9 @@ void sipsso_strip_session_cookie(request_rec *r, const sipsso_srv_cfg *c)
     if (h == NULL)
         return;
     rest = sipsso_cookie_strip(r->pool, h, sipsso_cfg_cookie_name(c));
+    if (rest)
+        rest = sipsso_cookie_strip(r->pool, rest, apr_pstrcat(r->pool,
+                                   sipsso_cfg_cookie_name(c), "_binding", NULL));
     if (rest)
         apr_table_set(r->headers_in, "Cookie", rest);
     else
@@ -120,7 +127,6 @@ void sipsso_add_identity_headers(request_rec *r, const sipsso_session *s)
     const char *prefix = prefix_of(d);
     int i, j;
 
-    add_header(r, apr_pstrcat(r->pool, prefix, "User", NULL), r->user);
     for (i = 0; i < s->claims->nelts; i++) {
         const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
         const char *joined = "";
@@ -130,4 +136,6 @@ void sipsso_add_identity_headers(request_rec *r, const sipsso_session *s)
         add_header(r, apr_pstrcat(r->pool, prefix, header_word(r->pool,
                    sipsso_claim_name_for(r, c->name)), NULL), joined);
     }
+    /* Last, so that a claim whose short name is USER cannot replace it. */
+    add_header(r, apr_pstrcat(r->pool, prefix, "User", NULL), r->user);
 }

@@ -69,6 +69,11 @@ const char *sipsso_set_identity(request_rec *r, const sipsso_session *s)
                             "SipSSOUserAttribute %s", d->user_attribute);
     r->user = apr_pstrdup(r->pool, user);
     r->ap_auth_type = SIPSSO_AUTH_TYPE;
+    for (i = 0; i < s->claims->nelts; i++) {
+        const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
+        set_claim(r, sipsso_claim_name_for(r, c->name), c);
+    }
+    /* After the claims: a claim named NAMEID or IDP cannot replace these. */
     apr_table_setn(e, "SIPSSO_NAMEID", s->name_id);
     if (s->name_id_format)
         apr_table_setn(e, "SIPSSO_NAMEID_FORMAT", s->name_id_format);
@@ -76,9 +81,5 @@ const char *sipsso_set_identity(request_rec *r, const sipsso_session *s)
         apr_table_setn(e, "SIPSSO_SESSION_INDEX", s->session_index);
     if (s->idp)
         apr_table_setn(e, "SIPSSO_IDP", s->idp);
-    for (i = 0; i < s->claims->nelts; i++) {
-        const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
-        set_claim(r, sipsso_claim_name_for(r, c->name), c);
-    }
     return NULL;
 }
