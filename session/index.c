@@ -26,12 +26,14 @@ static apr_array_header_t *load(request_rec *r, sipsso_srv_cfg *c,
                                 const char *key, apr_status_t *rv)
 {
     apr_array_header_t *out = apr_array_make(r->pool, 4, sizeof(entry));
-    char *buf, *line, *st = NULL;
-    apr_size_t len;
+    char *buf = NULL, *line, *st = NULL;
+    apr_size_t len = 0;
 
     *rv = sipsso_store_get(c->store, r->server, key, &buf, &len, r->pool);
-    if (*rv == APR_NOTFOUND)
+    if (*rv == APR_NOTFOUND) {          /* the user's first session */
         *rv = APR_SUCCESS;
+        return out;
+    }
     if (*rv != APR_SUCCESS || len == 0)
         return out;
     for (line = apr_strtok(buf, "\n", &st); line; line = apr_strtok(NULL, "\n", &st)) {

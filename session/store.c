@@ -106,6 +106,9 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
     unsigned int n = SIPSSO_MAX_RECORD;
     apr_status_t rv;
 
+    *val = NULL;                        /* callers may look on failure */
+    *len = 0;
+
     if ((rv = lock(st)) != APR_SUCCESS)
         return rv;
     rv = st->provider->retrieve(st->inst, s, (const unsigned char *)key,
