@@ -24,7 +24,8 @@ static int session_usable(request_rec *r, sipsso_srv_cfg *c, sipsso_session *s)
     int idle = sipsso_cfg_idle_timeout(c);
     if (now >= s->expires)
         return 0;
-    if (idle > 0 && now - s->last_access > apr_time_from_sec(idle))
+    /* last_access is stored in whole seconds: allow for the truncation. */
+    if (idle > 0 && now - s->last_access > apr_time_from_sec(idle + 1))
         return 0;
     if (idle > 0 && now - s->last_access >
         apr_time_from_sec(idle / 4 < SIPSSO_TOUCH_INTERVAL ? idle / 4
