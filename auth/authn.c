@@ -44,7 +44,12 @@ apr_status_t sipsso_find_session(request_rec *r, sipsso_srv_cfg *c,
     const char *id = sipsso_cookie_get(r->pool, apr_table_get(r->headers_in,
                                        "Cookie"), sipsso_cfg_cookie_name(c),
                                        SIPSSO_SESSION_ID_LEN);
+    request_rec *m;
     apr_status_t rv;
+    /* The cookie may have been stripped by an earlier request of this
+     * chain (internal redirect, subrequest) before the backend saw it. */
+    for (m = r; id == NULL && m != NULL; m = m->main ? m->main : m->prev)
+        id = apr_table_get(m->notes, SIPSSO_NOTE_SID);
     if (id == NULL)
         return APR_NOTFOUND;
     rv = sipsso_session_load(r, c, id, out);

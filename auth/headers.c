@@ -74,6 +74,12 @@ void sipsso_strip_session_cookie(request_rec *r, const sipsso_srv_cfg *c)
     char *rest;
     if (h == NULL)
         return;
+    const char *id = sipsso_cookie_get(r->pool, h, sipsso_cfg_cookie_name(c),
+                                       SIPSSO_SESSION_ID_LEN);
+    /* Internal redirects and subrequests share this header table: they
+     * find the identifier here once the cookie is gone. */
+    if (id)
+        apr_table_setn(r->notes, SIPSSO_NOTE_SID, id);
     rest = sipsso_cookie_strip(r->pool, h, sipsso_cfg_cookie_name(c));
     if (rest)
         rest = sipsso_cookie_strip(r->pool, rest, apr_pstrcat(r->pool,

@@ -26,11 +26,12 @@ static const char *trim_end(const char *from, const char *end)
 
 /* Each "name=value" (or bare "name") segment, whitespace trimmed; the
  * value pointer is NULL for a segment without '='. */
-static void each_pair(const char *h, pair_fn fn, void *ctx)
+static void each_pair_sep(const char *h, const char *seps, pair_fn fn,
+                          void *ctx)
 {
     while (h && *h) {
         const char *start = skip_ws(h), *end = start, *eq, *vstart;
-        while (*end && *end != ';' && *end != ',')
+        while (*end && !strchr(seps, *end))
             end++;
         eq = memchr(start, '=', (apr_size_t)(end - start));
         if (eq) {
@@ -49,6 +50,11 @@ static void each_pair(const char *h, pair_fn fn, void *ctx)
         }
         h = *end ? end + 1 : end;
     }
+}
+
+static void each_pair(const char *h, pair_fn fn, void *ctx)
+{
+    each_pair_sep(h, ";,", fn, ctx);
 }
 
 typedef struct {
@@ -88,6 +94,7 @@ typedef struct {
     apr_pool_t *p;
     const char *name;
     char *out;
+    int removed;
 } strip_ctx;
 
 static int strip_pair(void *c, const char *n, apr_size_t nl, const char *v,
@@ -95,20 +102,55 @@ static int strip_pair(void *c, const char *n, apr_size_t nl, const char *v,
 {
     strip_ctx *st = c;
     (void)vl;
-    if (v != NULL && nl == strlen(st->name) && strncmp(n, st->name, nl) == 0)
+    if (v != NULL && nl == strlen(st->name) && strncmp(n, st->name, nl) == 0) {
+        st->removed = 1;
         return 0;
+    }
     st->out = apr_pstrcat(st->p, st->out ? st->out : "", st->out ? "; " : "",
                           apr_pstrmemdup(st->p, s, (apr_size_t)(e - s)), NULL);
     return 0;
 }
 
+/* Other cookies are left exactly as sent: the header is rewritten only
+ * when ours is in it, split on ';' (a ',' may be part of another cookie's
+ * value); only a header that httpd joined with ", " needs the comma split. */
 char *sipsso_cookie_strip(apr_pool_t *p, const char *header, const char *name)
 {
-    strip_ctx st = { p, name, NULL };
+    strip_ctx st = { p, name, NULL, 0 };
     if (header == NULL)
         return NULL;
-    each_pair(header, strip_pair, &st);
+    each_pair_sep(header, ";", strip_pair, &st);
+    if (!st.removed)
+        st.out = *skip_ws(header) ? apr_pstrdup(p, header) : NULL;
+    if (st.out && sipsso_cookie_has(p, st.out, name)) {
+        strip_ctx again = { p, name, NULL, 0 };
+        each_pair(st.out, strip_pair, &again);
+        return again.out;
+    }
     return st.out;
+}
+
+typedef struct {
+    const char *name;
+    int found;
+} has_ctx;
+
+static int has_pair(void *c, const char *n, apr_size_t nl, const char *v,
+                    apr_size_t vl, const char *s, const char *e)
+{
+    has_ctx *h = c;
+    (void)vl; (void)s; (void)e;
+    if (v != NULL && nl == strlen(h->name) && strncmp(n, h->name, nl) == 0)
+        return h->found = 1;
+    return 0;
+}
+
+int sipsso_cookie_has(apr_pool_t *p, const char *header, const char *name)
+{
+    has_ctx h = { name, 0 };
+    (void)p;
+    each_pair(header, has_pair, &h);
+    return h.found;
 }
 
 char *sipsso_cookie_build(apr_pool_t *p, const char *name, const char *value,

@@ -18,6 +18,9 @@ const char *sipsso_cookie_get(apr_pool_t *p, const char *header,
 char *sipsso_cookie_build(apr_pool_t *p, const char *name, const char *value,
                           const sipsso_cookie_opts *o, int max_age);
 
+/* Is a cookie of that name in the header at all? */
+int sipsso_cookie_has(apr_pool_t *p, const char *header, const char *name);
+
 /* The Cookie header without our cookie (NULL when nothing else is left),
  * so a backend never sees a usable session identifier. */
 char *sipsso_cookie_strip(apr_pool_t *p, const char *header, const char *name);

@@ -184,8 +184,22 @@ static void regressions(apr_pool_t *p)
               "flag; a=1");
 }
 
+/* Other cookies reach the backend exactly as sent. */
+static void strip_keeps_others(apr_pool_t *p)
+{
+    CHECK_STR(sipsso_cookie_strip(p, "theme=dark; sipsso=" T1 "; list=a,b", "sipsso"),
+              "theme=dark; list=a,b");
+    CHECK_STR(sipsso_cookie_strip(p, "q=\"x,y\"; sipsso=" T1, "sipsso"), "q=\"x,y\"");
+    CHECK_STR(sipsso_cookie_strip(p, "list=a,b", "sipsso"), "list=a,b");
+    /* httpd joins two Cookie headers with ", ": ours is still found. */
+    CHECK_STR(sipsso_cookie_strip(p, "a=1, sipsso=" T1, "sipsso"), "a=1");
+    CHECK(sipsso_cookie_has(p, "a=1; sipsso=x", "sipsso"));
+    CHECK(!sipsso_cookie_has(p, "a=1; xsipsso=x", "sipsso"));
+}
+
 void test_cookie(apr_pool_t *p)
 {
+    strip_keeps_others(p);
     cookie_get(p);
     cookie_build(p);
     cookie_strip(p);
