@@ -48,16 +48,20 @@ static const sipsso_session *session_of(request_rec *r)
     return s ? s : sipsso_inherited_session(r);
 }
 
-/* Does the claim hold any of words[from..]? */
+/* Does the claim hold any of words[from..]?  Group object IDs are GUIDs,
+ * which compare without regard to case (Entra sends them lower-case; an
+ * admin may paste them upper-case). */
 static int claim_has(const sipsso_claim *c, const apr_array_header_t *words,
-                     int from)
+                     int from, int nocase)
 {
     int i, j;
     for (i = 0; c && i < c->values->nelts; i++)
-        for (j = from; j < words->nelts; j++)
-            if (strcmp(APR_ARRAY_IDX(c->values, i, const char *),
-                       APR_ARRAY_IDX(words, j, const char *)) == 0)
+        for (j = from; j < words->nelts; j++) {
+            const char *v = APR_ARRAY_IDX(c->values, i, const char *);
+            const char *w = APR_ARRAY_IDX(words, j, const char *);
+            if ((nocase ? strcasecmp(v, w) : strcmp(v, w)) == 0)
                 return 1;
+        }
     return 0;
 }
 
@@ -70,7 +74,7 @@ static authz_status check_claim(request_rec *r, const char *line,
     (void)line;
     if (r->user == NULL || s == NULL)
         return AUTHZ_DENIED_NO_USER;
-    if (claim_has(sipsso_lookup_claim(r, s, name), words, 1))
+    if (claim_has(sipsso_lookup_claim(r, s, name), words, 1, 0))
         return AUTHZ_GRANTED;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "sipsso: %s does not have "
                   "claim %s with a required value", r->user, name);
@@ -86,7 +90,7 @@ static authz_status check_group(request_rec *r, const char *line,
     if (r->user == NULL || s == NULL)
         return AUTHZ_DENIED_NO_USER;
     groups = sipsso_session_claim(r->pool, s, GROUPS_CLAIM);
-    if (claim_has(groups, parsed, 0))
+    if (claim_has(groups, parsed, 0, 1))
         return AUTHZ_GRANTED;
     if (groups == NULL && sipsso_session_claim(r->pool, s, GROUPS_LINK))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "sipsso: cannot check the "

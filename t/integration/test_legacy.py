@@ -596,6 +596,7 @@ AUTHZ = (
     + authz("/z/valuecase", "Require sipsso-claim givenname alice")
     + authz("/z/unknownclaim", "Require sipsso-claim department Sales")
     + authz("/z/groupdeny", "Require sipsso-group %s" % NONMEMBER)
+    + authz("/z/groupcase", "Require sipsso-group %s" % G1.upper())
     + authz("/z/all", "<RequireAll>", "  Require valid-user",
             "  Require sipsso-group %s" % G1, "</RequireAll>")
     + authz("/z/alldeny", "<RequireAll>", "  Require sipsso-group %s" % G1,
@@ -832,3 +833,10 @@ def test_user_attribute_missing_is_a_403_page_not_a_loop(make_legacy, browser):
     rec = browser.get(sp.base + "/pubdept/", allow_redirects=False).json()
     assert prefixed(rec) == []
     assert not any("sipsso=" in c for c in values(rec, "Cookie"))
+
+
+def test_group_ids_compare_without_case(make_legacy, browser):
+    """GUIDs: Entra sends them lower-case, an admin may paste them upper-case."""
+    sp = make_legacy(more=AUTHZ)
+    sign_in(sp, browser, "/legacy/")
+    assert browser.get(sp.base + "/z/groupcase/").status_code == 200
