@@ -307,3 +307,14 @@ class Sp:
         action, method, fields = entra_idp.parse_form(r.text)
         r = s.post(action, data=fields, allow_redirects=False)
         return r
+
+
+def session_cookie_set(r):
+    """Did this response set a (non-empty) session cookie?"""
+    return any(c.strip().startswith("sipsso=") and not c.strip().startswith("sipsso=;")
+               for c in r.headers.get("Set-Cookie", "").split(","))
+
+
+def log_lines_with(sp, text):
+    with open(sp.httpd.error_log, errors="replace") as f:
+        return [l for l in f if text in l]

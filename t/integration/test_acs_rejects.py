@@ -34,14 +34,7 @@ def resp(sp, req, **kw):
     return sp.response_for(req, **kw)
 
 
-def session_cookie_set(r):
-    return any(c.strip().startswith("sipsso=") and not c.strip().startswith("sipsso=;")
-               for c in r.headers.get("Set-Cookie", "").split(","))
-
-
-def log_lines_with(sp, text):
-    with open(sp.httpd.error_log, errors="replace") as f:
-        return [l for l in f if text in l]
+from harness import session_cookie_set, log_lines_with  # noqa: E402
 
 
 def assert_accepted(sp, browser, r, landing="/app/"):

@@ -46,16 +46,8 @@ SIGN_MODES = ["assertion", "response", "both"]
 
 
 # ----------------------------------------------------------------- assertions
-# (in the style of test_acs_rejects.py, copied so each file can change alone)
 
-def session_cookie_set(r):
-    return any(c.strip().startswith("sipsso=") and not c.strip().startswith("sipsso=;")
-               for c in r.headers.get("Set-Cookie", "").split(","))
-
-
-def log_lines_with(sp, text):
-    with open(sp.httpd.error_log, errors="replace") as f:
-        return [l for l in f if text in l]
+from harness import session_cookie_set, log_lines_with  # noqa: E402
 
 
 def assert_still_protected(sp, browser):
