@@ -144,8 +144,7 @@ static const char *attach_store(apr_pool_t *p, server_rec *s, sipsso_srv_cfg *c)
 
     if (st == NULL) {
         const char *id = apr_psprintf(p, "%u", apr_hash_count(stores));
-        if ((err = sipsso_store_create(p, spec, id, &st)) != NULL ||
-            (err = sipsso_store_init(st, s, p)) != NULL)
+        if ((err = sipsso_store_open(p, s, spec, id, &st)) != NULL)
             return apr_psprintf(p, "SipSSOSessionCache %s: %s", spec, err);
         apr_hash_set(stores, spec, APR_HASH_KEY_STRING, st);
     }

@@ -1,8 +1,9 @@
 /* NameID -> sessions index, for logouts started by the IdP: one record per
  * user, "<session hash>\t<expires>\t<SessionIndex>" per line, pruned of
- * expired entries whenever it is written.  Writes are read-modify-write:
- * two sign-ins of the same user on two servers in the same instant can lose
- * one entry (that session then ends only by expiry or local logout). */
+ * expired entries whenever it is written.  Writes are read-modify-write in
+ * a store section: atomic within one httpd, but two sign-ins of the same
+ * user on two servers within one store round trip can lose one entry (that
+ * session then ends only by expiry or local logout). */
 #include "state.h"
 #include "store.h"
 #include <apr_strings.h>
@@ -77,7 +78,7 @@ static apr_status_t save(request_rec *r, sipsso_srv_cfg *c, const char *key,
                             r->pool);
 }
 
-apr_status_t sipsso_index_add(request_rec *r, sipsso_srv_cfg *c,
+static apr_status_t index_add(request_rec *r, sipsso_srv_cfg *c,
                               const sipsso_session *s)
 {
     const char *key = index_key(r->pool, c, s->name_id);
@@ -105,7 +106,7 @@ static int wanted(const entry *e, const apr_array_header_t *indexes)
     return 0;
 }
 
-apr_status_t sipsso_index_end(request_rec *r, sipsso_srv_cfg *c,
+static apr_status_t index_end(request_rec *r, sipsso_srv_cfg *c,
                               const char *name_id,
                               const apr_array_header_t *indexes, int *ended)
 {
@@ -131,4 +132,28 @@ apr_status_t sipsso_index_end(request_rec *r, sipsso_srv_cfg *c,
             (*ended)++;
     }
     return save(r, c, key, keep);
+}
+
+apr_status_t sipsso_index_add(request_rec *r, sipsso_srv_cfg *c,
+                              const sipsso_session *s)
+{
+    apr_status_t rv = sipsso_store_begin(c->store);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = index_add(r, c, s);
+    sipsso_store_end(c->store);
+    return rv;
+}
+
+apr_status_t sipsso_index_end(request_rec *r, sipsso_srv_cfg *c,
+                              const char *name_id,
+                              const apr_array_header_t *indexes, int *ended)
+{
+    apr_status_t rv = sipsso_store_begin(c->store);
+    *ended = 0;
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = index_end(r, c, name_id, indexes, ended);
+    sipsso_store_end(c->store);
+    return rv;
 }

@@ -38,8 +38,11 @@ apr_status_t sipsso_pending_take(request_rec *r, sipsso_srv_cfg *c, char kind,
 
     if (rv != APR_SUCCESS)
         return rv;
+    /* The delete is the claim: atomic in every store, so of two requests
+     * racing with the same RelayState (one cluster node each, say) only
+     * one gets APR_SUCCESS; the other sees NOTFOUND, as for a reuse. */
     rv = sipsso_store_del(c->store, r->server, key, r->pool);
-    if (rv != APR_SUCCESS)              /* NOTFOUND: a parallel request won */
+    if (rv != APR_SUCCESS)
         return rv;
     a = apr_strtok(buf, "\n", &state);
     b = apr_strtok(NULL, "\n", &state);

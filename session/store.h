@@ -12,7 +12,8 @@ typedef struct sipsso_store {
     const char *spec;                   /* as configured, e.g. "redis:h:p" */
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *inst;
-    apr_global_mutex_t *mutex;          /* only for non-MT-safe providers */
+    apr_global_mutex_t *mutex;          /* each call, for non-MT-safe providers */
+    apr_global_mutex_t *section;        /* read-modify-write sections */
     const char *mutex_id;
 } sipsso_store;
 
@@ -20,10 +21,16 @@ typedef struct sipsso_store {
 #define SIPSSO_DEFAULT_SHMCB_SIZE (32 * 1024 * 1024)
 #define SIPSSO_MAX_RECORD (64 * 1024)
 
-/* Parse "provider[:args]" and create the instance (post_config). */
-const char *sipsso_store_create(apr_pool_t *p, const char *spec,
-                                const char *mutex_id, sipsso_store **out);
-const char *sipsso_store_init(sipsso_store *st, server_rec *s, apr_pool_t *p);
+/* What socache sizes its index by (shmcb): the mean key and record of
+ * what we keep per signed-in user (session, NameID index, replay entry). */
+#define SIPSSO_HINT_ID_LEN 90
+#define SIPSSO_HINT_OBJ_SIZE 1500
+
+/* Parse "provider[:args]", create and initialise the instance (post_config).
+ * A shmcb instance is reused from the previous generation when its spec is
+ * unchanged, so that a restart keeps the sessions. */
+const char *sipsso_store_open(apr_pool_t *p, server_rec *s, const char *spec,
+                              const char *mutex_id, sipsso_store **out);
 void sipsso_store_child_init(sipsso_store *st, server_rec *s, apr_pool_t *p);
 
 /* APR_SUCCESS, APR_NOTFOUND, or another error: the store is unreachable,
@@ -33,7 +40,23 @@ apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
                               apr_time_t expiry, apr_pool_t *p);
 apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
                               char **val, apr_size_t *len, apr_pool_t *p);
+/* APR_NOTFOUND when the key was not there.  Every provider deletes
+ * atomically (shmcb under our mutex, memcached DELETE, redis DEL), so of two
+ * requests deleting the same key exactly one gets APR_SUCCESS: that is how a
+ * single-use record (an outstanding AuthnRequest) is claimed. */
 apr_status_t sipsso_store_del(sipsso_store *st, server_rec *s, const char *key,
                               apr_pool_t *p);
+
+/* Read-modify-write sections (the replay cache, the NameID index).  socache
+ * has no add or compare-and-set, so these are serialised by a global mutex:
+ * atomic among the children of one httpd, and across machines only as close
+ * as one store round trip (see docs/cluster.md). */
+apr_status_t sipsso_store_begin(sipsso_store *st);
+void sipsso_store_end(sipsso_store *st);
+
+/* Store val under key unless the key exists: APR_EEXIST if it does. */
+apr_status_t sipsso_store_add(sipsso_store *st, server_rec *s, const char *key,
+                              const char *val, apr_size_t len,
+                              apr_time_t expiry, apr_pool_t *p);
 
 #endif

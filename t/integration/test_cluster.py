@@ -100,6 +100,47 @@ def test_two_nodes_share_sign_in_session_and_replay_cache(make_sp, node_b, store
     assert r.status_code == 302
 
 
+def sign_in_on(node, a, s):
+    """The whole sign-in on node (a URL): GET there, the IdP's POST there."""
+    r = s.get(node + "/app/", allow_redirects=False)
+    assert r.status_code == 302
+    import urllib.parse
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
+    req = harness.entra_idp.parse_authn_request(q["SAMLRequest"][0])
+    import base64
+    r = s.post(node + "/sipsso/acs", allow_redirects=False, data={
+        "SAMLResponse": base64.b64encode(a.response_for(req)).decode(),
+        "RelayState": q["RelayState"][0]})
+    assert r.status_code == 303, r.text[:300]
+
+
+def test_idp_logout_on_one_node_ends_sessions_made_on_the_other(make_sp, node_b, store):
+    """Entra's LogoutRequest lands on A; the user's sessions were made on B."""
+    import types
+    from test_logout import logout_request_xml, raw_get, signed_query
+    a = make_sp(extra=store_lines(store))
+    b = node_b(a, store)
+    s1, s2 = requests.Session(), requests.Session()
+    sign_in_on(b, a, s1)
+    sign_in_on(b, a, s2)
+    for s in (s1, s2):
+        assert s.get(a.base + "/app/", allow_redirects=False).status_code == 200
+    q = signed_query(a.idp.key, logout_request_xml(a, harness.ALICE["upn"]))
+    r = raw_get(a, "/sipsso/sls?" + q)
+    assert r.status_code == 200 and "Signed out" in r.text   # no IdP logout URL set
+    for s in (s1, s2):
+        for node in (a.base, b):
+            assert s.get(node + "/app/", allow_redirects=False).status_code == 302
+    assert "2 session(s) ended" in a.httpd.logs()
+    # and the other way round: a logout request reaching B ends A's session
+    sign_in_on(a.base, a, s1)
+    r = raw_get(types.SimpleNamespace(port=int(b.rsplit(":", 1)[1])),
+                "/sipsso/sls?" + signed_query(a.idp.key, logout_request_xml(
+                    a, harness.ALICE["upn"])))
+    assert r.status_code == 200 and "Signed out" in r.text
+    assert s1.get(a.base + "/app/", allow_redirects=False).status_code == 302
+
+
 def test_store_down_means_503_then_recovers(make_sp, store, browser):
     sp = make_sp(extra=store_lines(store))
     assert sp.sign_in(browser).status_code == 303
@@ -122,5 +163,60 @@ def test_store_down_means_503_then_recovers(make_sp, store, browser):
         time.sleep(0.5)
     # The session died with the store (memory only): a new sign-in works.
     assert status in (200, 302)
+    assert sp.sign_in(browser).status_code == 303
+    assert browser.get(sp.base + "/app/", allow_redirects=False).status_code == 200
+
+
+def restart(httpd, sig):
+    """Signal httpd (SIGUSR1 graceful, SIGHUP restart) and wait until a new
+    generation of children serves requests."""
+    old = set(harness.children_of(httpd.proc.pid))
+    httpd.proc.send_signal(sig)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        kids = set(harness.children_of(httpd.proc.pid))
+        if kids and not kids & old and harness.wait_port(httpd.port, httpd.proc, 1):
+            return
+        time.sleep(0.1)
+    raise AssertionError("httpd did not restart:\n" + httpd.logs())
+
+
+@pytest.mark.parametrize("kind,sig", [("shmcb", signal.SIGUSR1), ("shmcb", signal.SIGHUP),
+                                      ("memcache", signal.SIGUSR1), ("redis", signal.SIGUSR1)])
+def test_sessions_survive_restart(make_sp, browser, kind, sig):
+    """A graceful restart (and for shmcb even a hard one: the parent keeps
+    the segment) keeps everyone signed in, and what was used stays used."""
+    st = None
+    if kind != "shmcb":
+        if not os.path.exists(SERVERS[kind][0]):
+            pytest.skip("%s not installed" % kind)
+        st = Store(kind)
+    try:
+        sp = make_sp(extra=store_lines(st) if st else "")
+        req, relay, _ = sp.start_login(browser)
+        form_xml = sp.response_for(req)
+        assert sp.post_acs(browser, form_xml, relay).status_code == 303
+        assert browser.get(sp.base + "/app/", allow_redirects=False).status_code == 200
+        restart(sp.httpd, sig)
+        assert browser.get(sp.base + "/app/", allow_redirects=False).status_code == 200
+        with requests.Session() as other:           # the replay cache survived too
+            r = sp.post_acs(other, form_xml, relay)
+        assert r.status_code == 400 and not harness.session_cookie_set(r)
+        with requests.Session() as fresh:           # and new sign-ins work
+            assert sp.sign_in(fresh).status_code == 303
+    finally:
+        if st:
+            st.stop()
+
+
+def test_changed_shmcb_size_starts_empty(make_sp, browser, tmp_path):
+    """A new segment size is a new store: sessions of the old one are gone,
+    the server keeps working."""
+    sp = make_sp()
+    assert sp.sign_in(browser).status_code == 303
+    with open(sp.httpd.conf, "a") as f:
+        f.write("SipSSOSessionCache shmcb:%s/run/other(2097152)\n" % sp.tmp)
+    restart(sp.httpd, signal.SIGUSR1)
+    assert browser.get(sp.base + "/app/", allow_redirects=False).status_code == 302
     assert sp.sign_in(browser).status_code == 303
     assert browser.get(sp.base + "/app/", allow_redirects=False).status_code == 200
