@@ -237,6 +237,14 @@ def test_bad_value(bad, directive):
     bad.expect(bad.values() + [directive], name, at=directive)
 
 
+@pytest.mark.parametrize("kind", ["memcache", "redis"])
+def test_store_module_not_loaded(bad, kind):
+    """The message names the exact LoadModule line to add."""
+    bad.expect(bad.values() + ["SipSSOSessionCache %s:127.0.0.1:1" % kind],
+               "SipSSOSessionCache", "socache provider '%s' is not loaded" % kind,
+               "LoadModule socache_%s_module modules/mod_socache_%s.so" % (kind, kind))
+
+
 # ----------------------------------------------------------------- accepted forms
 
 class CertSp(harness.Sp):
