@@ -309,6 +309,34 @@ class Sp:
         return r
 
 
+# The shared stores a cluster uses, started on a free port on 127.0.0.1.
+SERVERS = {
+    "memcache": ("/usr/bin/memcached", lambda port: ["/usr/bin/memcached", "-l", "127.0.0.1",
+                                                     "-p", str(port), "-U", "0", "-u", "root"]),
+    "redis": ("/usr/bin/redis-server", lambda port: ["/usr/bin/redis-server", "--bind", "127.0.0.1",
+                                                    "--port", str(port), "--save", "",
+                                                    "--appendonly", "no"]),
+}
+
+
+class Store:
+    def __init__(self, kind):
+        self.kind = kind
+        self.port = free_port()
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(SERVERS[self.kind][1](self.port),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert wait_port(self.port, self.proc), "store did not start"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+
+
 def session_cookie_set(r):
     """Did this response set a (non-empty) session cookie?"""
     return any(c.strip().startswith("sipsso=") and not c.strip().startswith("sipsso=;")

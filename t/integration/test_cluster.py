@@ -1,11 +1,10 @@
-"""Two httpd instances sharing one store (memcached, redis): a session
-made on A works on B, a replay on B of what A accepted is refused, and a
-store that goes away means 503, never access, until it comes back.
-(First steps of issue 6.)"""
+"""Two httpd instances sharing one store (memcached, redis): a sign-in
+started on A completes on B, a session made on one works on the other,
+logouts (local or from the IdP) on one end it on both, a replay on B of what
+A accepted is refused, restarts keep sessions, and a store that goes away
+means 503, never access, until it comes back."""
 import os
-import shutil
 import signal
-import subprocess
 import time
 
 import pytest
@@ -13,31 +12,7 @@ import requests
 
 import harness
 
-SERVERS = {
-    "memcache": ("/usr/bin/memcached", lambda port: ["/usr/bin/memcached", "-l", "127.0.0.1",
-                                                     "-p", str(port), "-U", "0", "-u", "root"]),
-    "redis": ("/usr/bin/redis-server", lambda port: ["/usr/bin/redis-server", "--bind", "127.0.0.1",
-                                                    "--port", str(port), "--save", "",
-                                                    "--appendonly", "no"]),
-}
-
-
-class Store:
-    def __init__(self, kind):
-        self.kind = kind
-        self.port = harness.free_port()
-        self.proc = None
-        self.start()
-
-    def start(self):
-        self.proc = subprocess.Popen(SERVERS[self.kind][1](self.port),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert harness.wait_port(self.port, self.proc), "store did not start"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(10)
+SERVERS, Store = harness.SERVERS, harness.Store
 
 
 @pytest.fixture(params=sorted(SERVERS))
