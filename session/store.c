@@ -7,6 +7,7 @@
 #include <ap_provider.h>
 #include <util_mutex.h>
 #include <apr_strings.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 APLOG_USE_MODULE(sipsso);
@@ -137,6 +138,24 @@ void sipsso_store_child_init(sipsso_store *st, server_rec *s, apr_pool_t *p)
     attach(&st->section, s, p);
 }
 
+/* What the provider sees as the id: a digest of our readable key.  shmcb
+ * picks a subcache from an id's first byte (it expects random TLS session
+ * ids), so readable keys, which all begin alike, would crowd one of its 256
+ * subcaches; a digest spreads them, and is shorter.  memcache and redis
+ * hex-encode it. */
+typedef struct {
+    unsigned char b[SIPSSO_WIRE_KEY_LEN];
+} wire_key;
+
+static wire_key to_wire(const char *key)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    wire_key w;
+    SHA256((const unsigned char *)key, strlen(key), md);
+    memcpy(w.b, md, sizeof(w.b));
+    return w;
+}
+
 static apr_status_t lock(sipsso_store *st)
 {
     return st->mutex ? apr_global_mutex_lock(st->mutex) : APR_SUCCESS;
@@ -152,13 +171,13 @@ apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
                               const char *val, apr_size_t len,
                               apr_time_t expiry, apr_pool_t *p)
 {
+    wire_key w = to_wire(key);
     apr_status_t rv;
     if (len > SIPSSO_MAX_RECORD)
         return APR_ENOSPC;
     if ((rv = lock(st)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->store(st->inst, s, (const unsigned char *)key,
-                             (unsigned int)strlen(key), expiry,
+    rv = st->provider->store(st->inst, s, w.b, sizeof(w.b), expiry,
                              (unsigned char *)val, (unsigned int)len, p);
     unlock(st);
     return rv;
@@ -169,6 +188,7 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
 {
     unsigned char *buf = apr_palloc(p, SIPSSO_MAX_RECORD + 1);
     unsigned int n = SIPSSO_MAX_RECORD;
+    wire_key w = to_wire(key);
     apr_status_t rv;
 
     *val = NULL;                        /* callers may look on failure */
@@ -176,8 +196,7 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
 
     if ((rv = lock(st)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->retrieve(st->inst, s, (const unsigned char *)key,
-                                (unsigned int)strlen(key), buf, &n, p);
+    rv = st->provider->retrieve(st->inst, s, w.b, sizeof(w.b), buf, &n, p);
     unlock(st);
     if (rv != APR_SUCCESS)
         return rv;
@@ -190,11 +209,11 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
 apr_status_t sipsso_store_del(sipsso_store *st, server_rec *s, const char *key,
                               apr_pool_t *p)
 {
+    wire_key w = to_wire(key);
     apr_status_t rv;
     if ((rv = lock(st)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->remove(st->inst, s, (const unsigned char *)key,
-                              (unsigned int)strlen(key), p);
+    rv = st->provider->remove(st->inst, s, w.b, sizeof(w.b), p);
     unlock(st);
     return rv;
 }

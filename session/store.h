@@ -21,10 +21,15 @@ typedef struct sipsso_store {
 #define SIPSSO_DEFAULT_SHMCB_SIZE (32 * 1024 * 1024)
 #define SIPSSO_MAX_RECORD (64 * 1024)
 
-/* What socache sizes its index by (shmcb): the mean key and record of
- * what we keep per signed-in user (session, NameID index, replay entry). */
-#define SIPSSO_HINT_ID_LEN 90
-#define SIPSSO_HINT_OBJ_SIZE 1500
+/* What shmcb sizes its index by: the mean id and record over the four
+ * entries one sign-in writes (session ~620 bytes with Entra's default
+ * claims, NameID index ~115, outstanding request ~180, replay entry 1).
+ * shmcb frees space only as its ring buffer wraps, so a used outstanding
+ * request still counts; fewer slots than entries would evict sessions while
+ * data space is left (docs/performance.md). */
+#define SIPSSO_WIRE_KEY_LEN 24          /* bytes of SHA-256 of our key */
+#define SIPSSO_HINT_ID_LEN SIPSSO_WIRE_KEY_LEN
+#define SIPSSO_HINT_OBJ_SIZE 230
 
 /* Parse "provider[:args]", create and initialise the instance (post_config).
  * A shmcb instance is reused from the previous generation when its spec is
