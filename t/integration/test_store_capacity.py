@@ -1,0 +1,41 @@
+"""The default store holds what it should: many sessions at once, and
+anonymous traffic (each redirect to the IdP writes an outstanding request)
+does not push signed-in users out.  shmcb picks a subcache from the first
+byte of an id; ids that all began alike once crowded one of 256 subcaches,
+so a 32 MiB store held about a hundred sessions."""
+import base64
+import concurrent.futures
+
+import requests
+
+import harness
+
+
+def sign_in_direct(sp, i):
+    with requests.Session() as s:
+        req, relay, _ = sp.start_login(s)
+        upn = "user%d@contoso.example" % i
+        xml = sp.response_for(req, name_id=upn, user=None)
+        r = s.post(sp.acs, allow_redirects=False, data={
+            "SAMLResponse": base64.b64encode(xml).decode(), "RelayState": relay})
+        assert r.status_code == 303, r.text[:300]
+        return r.cookies["sipsso"]
+
+
+def alive(sp, cookies):
+    return sum(requests.get(sp.base + "/app/", cookies={"sipsso": c},
+                            allow_redirects=False).status_code == 200 for c in cookies)
+
+
+def test_many_sessions_and_anonymous_traffic(sp):
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        cookies = list(ex.map(lambda i: sign_in_direct(sp, i), range(400)))
+    assert alive(sp, cookies) == 400
+
+    def anonymous(_):
+        with requests.Session() as s:
+            for _ in range(250):
+                assert s.get(sp.base + "/app/", allow_redirects=False).status_code == 302
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        list(ex.map(anonymous, range(8)))        # 2,000 outstanding requests
+    assert alive(sp, cookies) == 400
