@@ -72,6 +72,35 @@ static const char *load_idp_keys(apr_pool_t *p, sipsso_sp *sp)
     return NULL;
 }
 
+/* lasso gives each provider an xmlsec key manager whose X509 store loads
+ * OpenSSL's default CA bundle: ~15 ms per SP, twice per start, so 1,000
+ * virtual hosts took 30 s.  No CA is ever consulted (the IdP certificates
+ * are pinned and signatures checked with them directly), so point OpenSSL
+ * at an empty bundle for the call.  post_config runs single-threaded. */
+static int add_idp_without_system_cas(LassoServer *server, const char *idp_md)
+{
+    const char *names[2] = { "SSL_CERT_FILE", "SSL_CERT_DIR" };
+    const char *values[2] = { "/dev/null", "/nonexistent" };
+    char *saved[2];
+    int i, rc;
+
+    for (i = 0; i < 2; i++) {
+        const char *v = getenv(names[i]);
+        saved[i] = v ? strdup(v) : NULL;
+        setenv(names[i], values[i], 1);
+    }
+    rc = lasso_server_add_provider_from_buffer(server, LASSO_PROVIDER_ROLE_IDP,
+                                               idp_md, NULL, NULL);
+    for (i = 0; i < 2; i++) {
+        if (saved[i])
+            setenv(names[i], saved[i], 1);
+        else
+            unsetenv(names[i]);
+        free(saved[i]);
+    }
+    return rc;
+}
+
 const char *sipsso_sp_build(apr_pool_t *p, sipsso_sp *sp,
                             const char *key_pem, const char *cert_pem)
 {
@@ -92,8 +121,7 @@ const char *sipsso_sp_build(apr_pool_t *p, sipsso_sp *sp,
         return "lasso could not build the SP from its metadata and key pair "
                "(is the SP private key a PEM RSA key matching the certificate?)";
     idp_md = sipsso_idp_metadata_for_lasso(p, sp->idp);
-    rc = lasso_server_add_provider_from_buffer(sp->server,
-            LASSO_PROVIDER_ROLE_IDP, idp_md, NULL, NULL);
+    rc = add_idp_without_system_cas(sp->server, idp_md);
     if (rc != 0)
         return apr_psprintf(p, "lasso refused the IdP: %s", lasso_strerror(rc));
     return load_idp_keys(p, sp);

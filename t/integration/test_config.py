@@ -362,3 +362,30 @@ def test_setup_page_lists_certificates(tmp_path):
         assert "thumbprint" in text
     finally:
         sp.stop()
+
+
+def test_many_virtual_hosts_start_fast(tmp_path):
+    """Each SP used to cost ~15 ms of OpenSSL reading the system CA bundle
+    (lasso's key manager), twice per start: 1,000 vhosts took 30 s.  200 of
+    them must now be up within a few seconds, even under a sanitizer."""
+    import time
+    b = Bad(tmp_path)
+    pem = b.pem()
+    vhosts = "".join(
+        "<VirtualHost 127.0.0.1:%d>\nServerName app%d.example\n"
+        "SipSSOEntityID https://app%d.example/sipsso/metadata\n"
+        "SipSSOIdPEntityID https://sts.windows.net/%s/\n"
+        "SipSSOIdPLoginURL https://login.microsoftonline.com/%s/saml2\n"
+        "SipSSOIdPCertificate %s\n<Location /app>\nAuthType SipSSO\nRequire valid-user\n"
+        "</Location>\n</VirtualHost>\n" % (b.port, i, i, harness.TENANT, harness.TENANT, pem)
+        for i in range(200))
+    t0 = time.time()
+    h = harness.Httpd(b.tmp, b.port, vhosts)
+    try:
+        r = requests.get("http://127.0.0.1:%d/app/" % b.port, headers={"Host": "app199.example"},
+                         allow_redirects=False, timeout=60)
+        took = time.time() - t0
+        assert r.status_code == 302 and "login.microsoftonline.com" in r.headers["Location"]
+        assert took < 4, "200 SPs took %.1f s to start" % took
+    finally:
+        h.stop()
