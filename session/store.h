@@ -8,14 +8,24 @@
 #include <ap_socache.h>
 #include <apr_global_mutex.h>
 
+typedef struct {
+    ap_socache_instance_t *inst;
+    apr_global_mutex_t *mutex;          /* each call, for non-MT-safe providers */
+} sipsso_shard;
+
 typedef struct sipsso_store {
     const char *spec;                   /* as configured, e.g. "redis:h:p" */
     const ap_socache_provider_t *provider;
-    ap_socache_instance_t *inst;
-    apr_global_mutex_t *mutex;          /* each call, for non-MT-safe providers */
+    int nshards;
+    sipsso_shard *shards;
     apr_global_mutex_t *section;        /* read-modify-write sections */
     const char *mutex_id;
 } sipsso_store;
+
+/* shmcb is split into this many instances, each with its own mutex: one
+ * global lock taken by every authenticated request of every thread was the
+ * module's largest cost (docs/performance.md).  Keys pick their shard. */
+#define SIPSSO_SHMCB_SHARDS 16
 
 #define SIPSSO_MUTEX_TYPE "sipsso-cache"
 #define SIPSSO_DEFAULT_SHMCB_SIZE (32 * 1024 * 1024)

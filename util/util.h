@@ -70,6 +70,9 @@ char *sipsso_html_escape(apr_pool_t *p, const char *s);
 
 /* Hex of a SHA-256 / SHA-1 digest (upper-case for SHA-1 thumbprints, as the
  * Entra portal shows them). */
+#define SIPSSO_SHA256_LEN 32
+void sipsso_sha256(const void *data, apr_size_t len,
+                   unsigned char out[SIPSSO_SHA256_LEN]);
 char *sipsso_sha256_hex(apr_pool_t *p, const void *data, apr_size_t len);
 char *sipsso_sha1_thumbprint(apr_pool_t *p, const void *data, apr_size_t len);
 

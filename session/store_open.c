@@ -1,0 +1,168 @@
+/* Creating the store at startup: the socache provider's instance(s), their
+ * mutexes, and for shmcb keeping them across restarts. */
+#include "store.h"
+#include <http_log.h>
+#include <ap_provider.h>
+#include <util_mutex.h>
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+APLOG_USE_MODULE(sipsso);
+
+static apr_status_t store_cleanup(void *data)
+{
+    sipsso_store *st = data;
+    int i;
+    for (i = 0; i < st->nshards; i++)
+        if (st->shards[i].inst)
+            st->provider->destroy(st->shards[i].inst, NULL);
+    st->nshards = 0;
+    return APR_SUCCESS;
+}
+
+static const char *make_mutex(apr_global_mutex_t **m, const char *id,
+                              server_rec *s, apr_pool_t *p)
+{
+    return ap_global_mutex_create(m, NULL, SIPSSO_MUTEX_TYPE, id, s, p, 0)
+           == APR_SUCCESS ? NULL
+           : apr_psprintf(p, "cannot create the session store mutex %s", id);
+}
+
+static const char *init_shard(sipsso_store *st, int i, const char *name,
+                              const char *arg, server_rec *s, apr_pool_t *p)
+{
+    struct ap_socache_hints hints = { SIPSSO_HINT_ID_LEN, SIPSSO_HINT_OBJ_SIZE,
+                                      apr_time_from_sec(60) };
+    sipsso_shard *sh = &st->shards[i];
+    const char *id = apr_psprintf(p, "%s.%d", st->mutex_id, i), *err;
+
+    if ((err = st->provider->create(&sh->inst, arg, p, p)) != NULL) {
+        sh->inst = NULL;
+        return apr_psprintf(p, "socache provider '%s': %s", name, err);
+    }
+    if ((st->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) &&
+        (err = make_mutex(&sh->mutex, id, s, p)) != NULL)
+        return err;
+    if (st->provider->init(sh->inst, apr_pstrcat(p, "sipsso-", id, NULL),
+                           &hints, s, p) != APR_SUCCESS)
+        return apr_psprintf(p, "cannot initialise session store %s", st->spec);
+    return NULL;
+}
+
+/* kept: instances that outlive this generation are freed by APR's cleanup
+ * of their segment; the provider's code may be unloaded by then. */
+static const char *init_store(sipsso_store *st, const char *name,
+                              const char *const *args, server_rec *s,
+                              apr_pool_t *p, int kept)
+{
+    const char *err;
+    int i;
+
+    st->shards = apr_pcalloc(p, st->nshards * sizeof(sipsso_shard));
+    if (!kept)
+        apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
+    for (i = 0; i < st->nshards; i++)
+        if ((err = init_shard(st, i, name, args[i], s, p)) != NULL)
+            return err;
+    return make_mutex(&st->section, apr_pstrcat(p, st->mutex_id, "w", NULL), s, p);
+}
+
+/* "path(bytes)" for the whole store becomes one "path.N(bytes/N)" per
+ * shard; the default is 32 MiB in the runtime directory. */
+static const char *const *shmcb_args(apr_pool_t *p, const char *arg,
+                                     const char *mutex_id, int n)
+{
+    const char **out = apr_pcalloc(p, n * sizeof(char *));
+    const char *path = NULL, *open;
+    apr_int64_t size = SIPSSO_DEFAULT_SHMCB_SIZE;
+    int i;
+
+    if (arg && *arg) {
+        open = strrchr(arg, '(');
+        path = open ? apr_pstrmemdup(p, arg, (apr_size_t)(open - arg)) : arg;
+        if (open)
+            size = apr_atoi64(open + 1);
+    }
+    if (path == NULL || !*path)
+        path = ap_runtime_dir_relative(p, apr_pstrcat(p, "sipsso_", mutex_id, NULL));
+    for (i = 0; i < n; i++)
+        out[i] = apr_psprintf(p, "%s.%d(%" APR_INT64_T_FMT ")", path, i, size / n);
+    return out;
+}
+
+/* A shmcb segment lives in this process's memory.  Kept in the process pool
+ * (with its mutexes, so that old and new children exclude each other) it
+ * outlives a graceful restart: the parent keeps running and new children
+ * inherit the mapping, so sessions survive.  Found again by its spec;
+ * module globals do not help, since httpd reloads DSOs on restart. */
+static const char *open_kept_shmcb(sipsso_store *st, const char *arg,
+                                   server_rec *s, apr_pool_t *p)
+{
+    apr_pool_t *pp = s->process->pool;
+    const char *key = apr_pstrcat(p, "sipsso-store:shmcb:", arg ? arg : "", NULL);
+    sipsso_store *k = NULL;
+    const char *err;
+
+    apr_pool_userdata_get((void **)&k, key, pp);
+    if (k == NULL) {                    /* everything in pp: it must outlive p */
+        k = apr_pcalloc(pp, sizeof(*k));
+        k->provider = st->provider;
+        k->spec = apr_pstrdup(pp, st->spec);
+        k->mutex_id = apr_pstrdup(pp, st->mutex_id);
+        k->nshards = SIPSSO_SHMCB_SHARDS;
+        if ((err = init_store(k, "shmcb", shmcb_args(pp, arg, k->mutex_id,
+                              k->nshards), s, pp, 1)) != NULL)
+            return err;
+        apr_pool_userdata_set(k, apr_pstrdup(pp, key), apr_pool_cleanup_null, pp);
+    }
+    st->nshards = k->nshards;
+    st->shards = k->shards;
+    st->section = k->section;
+    return NULL;
+}
+
+const char *sipsso_store_open(apr_pool_t *p, server_rec *s, const char *spec,
+                              const char *mutex_id, sipsso_store **out)
+{
+    sipsso_store *st = apr_pcalloc(p, sizeof(*st));
+    const char *colon = strchr(spec, ':'), *name, *arg, *err;
+
+    name = colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec)) : spec;
+    arg = colon ? colon + 1 : NULL;
+    st->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                      AP_SOCACHE_PROVIDER_VERSION);
+    if (st->provider == NULL)
+        return apr_psprintf(p, "socache provider '%s' is not loaded: add "
+                            "\"LoadModule socache_%s_module "
+                            "modules/mod_socache_%s.so\" (on Debian: a2enmod "
+                            "socache_%s)", name, name, name, name);
+    st->spec = spec;
+    st->mutex_id = mutex_id;
+    if (strcmp(name, "shmcb") == 0)
+        err = open_kept_shmcb(st, arg, s, p);
+    else {
+        st->nshards = 1;
+        err = init_store(st, name, &arg, s, p, 0);
+    }
+    if (err)
+        return err;
+    *out = st;
+    return NULL;
+}
+
+static void attach(apr_global_mutex_t **m, server_rec *s, apr_pool_t *p)
+{
+    if (*m && apr_global_mutex_child_init(m, apr_global_mutex_lockfile(*m), p)
+               != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "sipsso: cannot attach the session store mutex in a child");
+}
+
+void sipsso_store_child_init(sipsso_store *st, server_rec *s, apr_pool_t *p)
+{
+    int i;
+    for (i = 0; i < st->nshards; i++)
+        attach(&st->shards[i].mutex, s, p);
+    attach(&st->section, s, p);
+}
