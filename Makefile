@@ -71,12 +71,18 @@ deps:
 demo: deps
 	sh tools/demo.sh
 
+# Benchmarks (not part of make test): installs mellon and Shibboleth for the
+# comparison, then bench/run.py; results in bench/out/results.md.
+bench: deps all
+	sh bench/install-peers.sh
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
 clean-build:
 	rm -rf .libs */.libs *.la *.lo *.o *.slo */*.la */*.lo */*.o */*.slo mod_sipsso.so t/unit/run_unit
 
 clean: clean-build
 
-.PHONY: all install unit integration test asan-test deps demo clean clean-build
+.PHONY: all install unit integration test asan-test deps demo bench clean clean-build
 
 # --- fuzzing (libFuzzer + ASan + UBSan, clang from Debian) ----------------
 FUZZ_SECONDS ?= 60
