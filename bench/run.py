@@ -35,7 +35,7 @@ def make_tenant(tmp):
     return entra_idp.Tenant(harness.TENANT, key, cert, "http://127.0.0.1:9")
 
 
-def subjects(tmp, tenant, store_ports, with_peers):
+def subjects(tmp, tenant, store_ports, with_peers, signin=False):
     """(label, factory) for every server whose authenticated throughput we
     measure; factories start the server when called."""
     out = []
@@ -44,6 +44,12 @@ def subjects(tmp, tenant, store_ports, with_peers):
             out.append(("mod_sipsso " + kind, lambda k=kind: sipsso_sp.SipSSO(
                 os.path.join(tmp, "sp-" + k), tenant, store=k,
                 store_port=store_ports.get(k), access_log=True)))
+    if not signin:
+        # the same with an admin's `Mutex posixsem sipsso-cache` (see
+        # docs/performance.md: faster, but not released if a child dies)
+        out.append(("mod_sipsso shmcb, Mutex posixsem", lambda: sipsso_sp.SipSSO(
+            os.path.join(tmp, "sp-posixsem"), tenant, extra="Mutex posixsem sipsso-cache\n",
+            access_log=True)))
     if with_peers and peers:
         out.append(("mod_auth_mellon", lambda: peers.Mellon(os.path.join(tmp, "mellon"), tenant)))
         out.append(("Shibboleth SP", lambda: peers.Shib(os.path.join(tmp, "shib"), tenant)))
@@ -54,16 +60,18 @@ def throughput(subject, seconds, conns):
     """Authenticated GET of the small file against the same file without
     authentication on the same server, interleaved twice to even out drift."""
     cookie = subject.session_cookie()
-    auth, open_ = [], []
+    auth, open_, bad = [], [], {"non2xx": 0, "errors": 0}
+    common.wrk(subject.base + "/open/small.html", conns=conns, seconds=2)   # warm-up
     for _ in range(2):
         o = common.wrk(subject.base + "/open/small.html", conns=conns, seconds=seconds)
         a = common.wrk(subject.protected, conns=conns, seconds=seconds,
                        headers=["Cookie: " + cookie])
-        assert a["non2xx"] == 0 and a["errors"] == 0, a["raw"]
+        for k in bad:                    # reported, not fatal: a peer may time out
+            bad[k] += a[k] + o[k]
         open_.append(o["rps"])
         auth.append(a["rps"])
-    return {"open_rps": sum(open_) / 2, "auth_rps": sum(auth) / 2,
-            "ratio": sum(auth) / sum(open_), "cookie": cookie}
+    return dict(bad, open_rps=sum(open_) / 2, auth_rps=sum(auth) / 2,
+                ratio=sum(auth) / sum(open_), cookie=cookie)
 
 
 def sweep(subject, cookie, levels, seconds, path=None):
@@ -186,6 +194,8 @@ def run_throughput(tmp, tenant, ports, with_peers, args, levels):
             r["subject"] = label
             table.append(r)
             print("throughput", label, r, flush=True)
+        except Exception as e:
+            table.append({"subject": label, "error": str(e)[:300]})
         finally:
             subject.stop()
     plot.png(series, "Authenticated GET of a small static file (wrk, %d s per point)"
@@ -203,7 +213,7 @@ def run_signins(tmp, tenant, ports, with_peers, args):
     out = []
     for conns in (1, 8):
         base = os.path.join(tmp, "signin-c%d" % conns)
-        for label, make in subjects(base, tenant, ports, with_peers):
+        for label, make in subjects(base, tenant, ports, with_peers, signin=True):
             n = int(args.signins * SIGNIN_SHARE.get(label, 1) / (4 if conns == 1 else 1))
             try:
                 subject = make()
