@@ -47,7 +47,7 @@ def subjects(tmp, tenant, store_ports, with_peers, signin=False):
     if not signin:
         # the same with an admin's `Mutex posixsem sipsso-cache` (see
         # docs/performance.md: faster, but not released if a child dies)
-        out.append(("mod_sipsso shmcb, Mutex posixsem", lambda: sipsso_sp.SipSSO(
+        out.append(("mod_sipsso shmcb (posixsem)", lambda: sipsso_sp.SipSSO(
             os.path.join(tmp, "sp-posixsem"), tenant, extra="Mutex posixsem sipsso-cache\n",
             access_log=True)))
     if with_peers and peers:
