@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -116,30 +115,30 @@ class Server:
         os.kill(self.proc.pid, signal.SIGUSR1)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGWINCH)
-            end = time.time() + 10
-            while time.time() < end and self.proc.poll() is None and \
-                    harness.children_of(self.proc.pid):
-                time.sleep(0.02)
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.stop_httpd(self.proc)
+
+
+def proc_mem(pid):
+    """KiB of a process, under /proc's own names: VmRSS, VmSize, RssAnon,
+    RssFile, RssShmem (status) and Pss, Private_Dirty, Shared_Dirty
+    (smaps_rollup; children share most pages with the parent, so PSS is the
+    fair total).  Empty when the process is gone."""
+    m = {}
+    for name, keys in (("status", ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSize")),
+                       ("smaps_rollup", ("Pss", "Private_Dirty", "Shared_Dirty"))):
+        try:
+            with open("/proc/%d/%s" % (pid, name)) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k in keys:
+                        m[k] = int(v.split()[0])
+        except OSError:
+            pass
+    return m
 
 
 def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return proc_mem(pid).get("VmRSS", 0)
 
 
 def _to_number(text, unit):

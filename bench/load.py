@@ -89,22 +89,12 @@ def store_directives(st):
 # ------------------------------------------------------------------ memory
 
 def proc_mem(pid):
-    """KiB: rss, anon, file, shmem from /proc/pid/status, pss from smaps_rollup."""
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
-                    out[{"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file",
-                         "RssShmem": "shmem"}[k]] = int(v.split()[0])
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    out["pss"] = int(line.split()[1])
-    except OSError:
+    """KiB under the names this report uses; None when the process is gone."""
+    m = common.proc_mem(pid)
+    if "VmRSS" not in m:
         return None
-    return out
+    return {"rss": m["VmRSS"], "anon": m.get("RssAnon", 0), "file": m.get("RssFile", 0),
+            "shmem": m.get("RssShmem", 0), "pss": m.get("Pss", 0)}
 
 
 class MemSampler(threading.Thread):
@@ -399,7 +389,7 @@ def memory_report(samples, base_idx, end_idx):
 
 def run(store="shmcb", seconds=60, conns=64, threads=2, rate=20.0, warmup=1000,
         prime=5, sample_every=2.0, signin_workers=16, warm_workers=8,
-        kill_store_at=None, outage=3.0, recovery_grace=10.0, out_dir=None,
+        kill_store_at=None, outage=3.0, recovery_grace=20.0, out_dir=None,
         keep_tmp=False, loglevel="warn", log=print):
     """Run the load test; returns the result dict (also written as JSON)."""
     if store not in ("shmcb", "memcache", "redis"):
@@ -689,8 +679,8 @@ def main(argv=None):
     ap.add_argument("--kill-store-at", type=float, default=None, metavar="S",
                     help="memcache/redis: stop the store S s into the load ...")
     ap.add_argument("--outage", type=float, default=3.0, help="... and restart it after this")
-    ap.add_argument("--recovery-grace", type=float, default=10.0,
-                    help="503s allowed until this long after the restart")
+    ap.add_argument("--recovery-grace", type=float, default=20.0,
+                    help="503s allowed until this long after the restart (httpd's memcache client retries a failed server after a few seconds; ~12 s measured under load)")
     ap.add_argument("--loglevel", default="warn")
     ap.add_argument("--keep", action="store_true", help="keep the run directory")
     a = ap.parse_args(argv)

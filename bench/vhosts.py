@@ -179,27 +179,6 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_mem(pid):
-    m = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSize"):
-                    m[k] = int(v.split()[0])
-    except OSError:
-        pass
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                if k in ("Pss", "Private_Dirty", "Shared_Dirty"):
-                    m[k] = int(v.split()[0])
-    except OSError:
-        pass
-    return m
-
-
 def wait_children(srv, want=2, timeout=30):
     """Until `want` children exist and their RSS has stopped growing."""
     end = time.time() + timeout
@@ -242,8 +221,8 @@ def one_start(n, variant, certs, tmpbase, measure_memory):
             wait_children(srv)
             parent = srv.proc.pid
             kids = [int(k) for k in common.harness.children_of(parent)]
-            res["parent"] = proc_mem(parent)
-            res["children"] = [proc_mem(k) for k in kids]
+            res["parent"] = common.proc_mem(parent)
+            res["children"] = [common.proc_mem(k) for k in kids]
             res["pss_total_kib"] = res["parent"].get("Pss", 0) + \
                 sum(c.get("Pss", 0) for c in res["children"])
             res["error_log_lines"] = sum(1 for _ in open(os.path.join(tmp, "error.log"),

@@ -112,6 +112,25 @@ BASE_MODULES = ["mpm_event", "authz_core", "authn_core", "socache_shmcb",
                 "authz_user", "mime", "alias", "dir", "cgi", "env", "headers"]
 
 
+def stop_httpd(proc):
+    """Graceful stop (SIGWINCH): an immediate stop (SIGTERM) makes httpd's
+    children destroy their pools from a signal handler while worker threads
+    may still run, which now and then crashes httpd itself.  Once its
+    children are gone the parent can be stopped at once."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGWINCH)
+        end = time.time() + 10
+        while time.time() < end and proc.poll() is None and children_of(proc.pid):
+            time.sleep(0.02)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Httpd:
     """apache2 -DFOREGROUND with a generated config; stop() checks that no
     sanitizer report reached the error log."""
@@ -163,23 +182,7 @@ class Httpd:
         return out
 
     def stop(self, check=True):
-        # Graceful stop (SIGWINCH): an immediate stop (SIGTERM) makes httpd's
-        # children destroy their pools from a signal handler while worker
-        # threads may still run, which now and then crashes httpd itself.
-        # Once its children are gone the parent can be stopped at once.
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGWINCH)
-            end = time.time() + 10
-            while time.time() < end and self.proc.poll() is None and \
-                    children_of(self.proc.pid):
-                time.sleep(0.02)
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_httpd(self.proc)
         if check:
             log = self.logs()
             assert "AddressSanitizer" not in log, log
