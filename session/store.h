@@ -26,6 +26,7 @@ typedef struct sipsso_store {
  * global lock taken by every authenticated request of every thread was the
  * module's largest cost (docs/performance.md).  Keys pick their shard. */
 #define SIPSSO_SHMCB_SHARDS 16
+#define SIPSSO_SHMCB_MIN_SHARD 65536    /* bytes; shmcb itself needs 8192 */
 
 #define SIPSSO_MUTEX_TYPE "sipsso-cache"
 #define SIPSSO_DEFAULT_SHMCB_SIZE (32 * 1024 * 1024)

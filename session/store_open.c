@@ -69,20 +69,30 @@ static const char *init_store(sipsso_store *st, const char *name,
 }
 
 /* "path(bytes)" for the whole store becomes one "path.N(bytes/N)" per
- * shard; the default is 32 MiB in the runtime directory. */
+ * shard; the default is 32 MiB in the runtime directory.  NULL (and *err)
+ * for a size that is not a number or too small to split. */
 static const char *const *shmcb_args(apr_pool_t *p, const char *arg,
-                                     const char *mutex_id, int n)
+                                     const char *mutex_id, int n,
+                                     const char **err)
 {
     const char **out = apr_pcalloc(p, n * sizeof(char *));
     const char *path = NULL, *open;
     apr_int64_t size = SIPSSO_DEFAULT_SHMCB_SIZE;
+    char *end = NULL;
     int i;
 
     if (arg && *arg) {
         open = strrchr(arg, '(');
         path = open ? apr_pstrmemdup(p, arg, (apr_size_t)(open - arg)) : arg;
-        if (open)
-            size = apr_atoi64(open + 1);
+        if (open && ((size = apr_strtoi64(open + 1, &end, 10)) < 0 ||
+                     end == NULL || strcmp(end, ")") != 0))
+            size = -1;
+    }
+    if (size < (apr_int64_t)n * SIPSSO_SHMCB_MIN_SHARD) {
+        *err = apr_psprintf(p, "shmcb size must be a number of bytes, at least "
+                            "%d (it is split into %d shards of at least %d)",
+                            n * SIPSSO_SHMCB_MIN_SHARD, n, SIPSSO_SHMCB_MIN_SHARD);
+        return NULL;
     }
     if (path == NULL || !*path)
         path = ap_runtime_dir_relative(p, apr_pstrcat(p, "sipsso_", mutex_id, NULL));
@@ -102,7 +112,7 @@ static const char *open_kept_shmcb(sipsso_store *st, const char *arg,
     apr_pool_t *pp = s->process->pool;
     const char *key = apr_pstrcat(p, "sipsso-store:shmcb:", arg ? arg : "", NULL);
     sipsso_store *k = NULL;
-    const char *err;
+    const char *err = NULL, *const *args;
 
     apr_pool_userdata_get((void **)&k, key, pp);
     if (k == NULL) {                    /* everything in pp: it must outlive p */
@@ -111,8 +121,8 @@ static const char *open_kept_shmcb(sipsso_store *st, const char *arg,
         k->spec = apr_pstrdup(pp, st->spec);
         k->mutex_id = apr_pstrdup(pp, st->mutex_id);
         k->nshards = SIPSSO_SHMCB_SHARDS;
-        if ((err = init_store(k, "shmcb", shmcb_args(pp, arg, k->mutex_id,
-                              k->nshards), s, pp, 1)) != NULL)
+        args = shmcb_args(pp, arg, k->mutex_id, k->nshards, &err);
+        if (args == NULL || (err = init_store(k, "shmcb", args, s, pp, 1)) != NULL)
             return err;
         apr_pool_userdata_set(k, apr_pstrdup(pp, key), apr_pool_cleanup_null, pp);
     }

@@ -245,6 +245,12 @@ def test_store_module_not_loaded(bad, kind):
                "LoadModule socache_%s_module modules/mod_socache_%s.so" % (kind, kind))
 
 
+@pytest.mark.parametrize("arg", ["shmcb:/tmp/x(1000)", "shmcb:/tmp/x(lots)", "shmcb:/tmp/x(4096"])
+def test_shmcb_size_refused(bad, arg):
+    bad.expect(bad.values() + ["SipSSOSessionCache %s" % arg], "SipSSOSessionCache",
+               "shmcb size must be a number of bytes, at least 1048576")
+
+
 # ----------------------------------------------------------------- accepted forms
 
 class CertSp(harness.Sp):
