@@ -6,8 +6,8 @@
 Every figure is compared with its baseline in the same run: authenticated
 throughput with the same file served without authentication by the same
 httpd; sign-ins with mod_auth_mellon and the Shibboleth SP configured for
-the same IdP.  Results: bench/out/results.json and bench/out/results.md,
-the plot in docs/perf-throughput.png."""
+the same IdP.  Results: bench/out/results.json, results.md and
+perf-throughput.png (docs/performance.md shows a copy)."""
 import argparse
 import json
 import os
@@ -198,8 +198,9 @@ def run_throughput(tmp, tenant, ports, with_peers, args, levels):
             table.append({"subject": label, "error": str(e)[:300]})
         finally:
             subject.stop()
+    # into bench/out; copy it to docs/ together with the figures it shows
     plot.png(series, "Authenticated GET of a small static file (wrk, %d s per point)"
-             % args.seconds, os.path.join(common.ROOT, "docs", "perf-throughput.png"))
+             % args.seconds, os.path.join(common.OUT, "perf-throughput.png"))
     return table, series
 
 

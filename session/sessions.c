@@ -40,7 +40,7 @@ apr_status_t sipsso_session_load(request_rec *r, sipsso_srv_cfg *c,
     apr_size_t len;
     const char *err;
     sipsso_session *s = apr_pcalloc(r->pool, sizeof(*s));
-    apr_status_t rv = sipsso_store_get(c->store, r->server,
+    apr_status_t rv = sipsso_store_get_cached(c->store, r->server,
                                        session_key(r->pool, c, id), &buf, &len,
                                        r->pool);
     if (rv != APR_SUCCESS)

@@ -28,9 +28,21 @@ static wire_key to_wire(const char *key)
     return w;
 }
 
+static int shard_index(sipsso_store *st, const wire_key *w)
+{
+    return w->b[1] % st->nshards;       /* b[0] picks shmcb's subcache */
+}
+
 static sipsso_shard *shard_of(sipsso_store *st, const wire_key *w)
 {
-    return &st->shards[w->b[1] % st->nshards];  /* b[0] picks shmcb's subcache */
+    return &st->shards[shard_index(st, w)];
+}
+
+/* Under the shard mutex, after a change: cached copies are stale. */
+static void changed(sipsso_store *st, const wire_key *w)
+{
+    if (st->versions)
+        sipsso_store_bump(&st->versions[shard_index(st, w)]);
 }
 
 /* fcntl locks (Debian's "Mutex file:... default") belong to a process, not
@@ -72,6 +84,7 @@ apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
         return rv;
     rv = st->provider->store(sh->inst, s, w.b, sizeof(w.b), expiry,
                              (unsigned char *)val, (unsigned int)len, p);
+    changed(st, &w);
     unlock(sh);
     return rv;
 }
@@ -108,6 +121,27 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
     return APR_SUCCESS;
 }
 
+apr_status_t sipsso_store_get_cached(sipsso_store *st, server_rec *s,
+                                     const char *key, char **val,
+                                     apr_size_t *len, apr_pool_t *p)
+{
+    wire_key w;
+    apr_uint32_t version;
+    apr_status_t rv;
+
+    if (st->versions == NULL)
+        return sipsso_store_get(st, s, key, val, len, p);
+    w = to_wire(key);
+    /* read before the fetch: a change after it makes this copy stale */
+    version = sipsso_store_version(&st->versions[shard_index(st, &w)]);
+    if (sipsso_cache_get(st->versions, w.b, version, p, val, len))
+        return APR_SUCCESS;
+    rv = sipsso_store_get(st, s, key, val, len, p);
+    if (rv == APR_SUCCESS)
+        sipsso_cache_put(st->versions, w.b, version, *val, *len);
+    return rv;
+}
+
 apr_status_t sipsso_store_del(sipsso_store *st, server_rec *s, const char *key,
                               apr_pool_t *p)
 {
@@ -117,6 +151,7 @@ apr_status_t sipsso_store_del(sipsso_store *st, server_rec *s, const char *key,
     if ((rv = lock(sh)) != APR_SUCCESS)
         return rv;
     rv = st->provider->remove(sh->inst, s, w.b, sizeof(w.b), p);
+    changed(st, &w);
     unlock(sh);
     return rv;
 }

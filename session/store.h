@@ -19,6 +19,7 @@ typedef struct sipsso_store {
     int nshards;
     sipsso_shard *shards;
     apr_global_mutex_t *section;        /* read-modify-write sections */
+    apr_uint32_t *versions;             /* shmcb: per shard, shared memory */
     const char *mutex_id;
 } sipsso_store;
 
@@ -69,6 +70,22 @@ apr_status_t sipsso_store_del(sipsso_store *st, server_rec *s, const char *key,
  * as one store round trip (see docs/cluster.md). */
 apr_status_t sipsso_store_begin(sipsso_store *st);
 void sipsso_store_end(sipsso_store *st);
+
+/* As sipsso_store_get, but for records read on every request (sessions):
+ * with shmcb, served without the shard mutex while nothing in the shard
+ * changed (store_cache.c). */
+apr_status_t sipsso_store_get_cached(sipsso_store *st, server_rec *s,
+                                     const char *key, char **val,
+                                     apr_size_t *len, apr_pool_t *p);
+
+/* store_cache.c */
+apr_uint32_t sipsso_store_version(const apr_uint32_t *v);
+void sipsso_store_bump(apr_uint32_t *v);
+int sipsso_cache_get(const void *owner, const unsigned char *key,
+                     apr_uint32_t version, apr_pool_t *p,
+                     char **val, apr_size_t *len);
+void sipsso_cache_put(const void *owner, const unsigned char *key,
+                      apr_uint32_t version, const char *val, apr_size_t len);
 
 /* Store val under key unless the key exists: APR_EEXIST if it does. */
 apr_status_t sipsso_store_add(sipsso_store *st, server_rec *s, const char *key,

@@ -5,6 +5,7 @@
 #include <ap_provider.h>
 #include <util_mutex.h>
 #include <apr_strings.h>
+#include <apr_shm.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,18 @@ static const char *const *shmcb_args(apr_pool_t *p, const char *arg,
     return out;
 }
 
+/* One change counter per shard, shared by all children (store_cache.c). */
+static const char *make_versions(sipsso_store *k, apr_pool_t *pp)
+{
+    apr_shm_t *shm;
+    apr_size_t size = k->nshards * sizeof(apr_uint32_t);
+    if (apr_shm_create(&shm, size, NULL, pp) != APR_SUCCESS)
+        return "cannot create the session store's shared counters";
+    k->versions = apr_shm_baseaddr_get(shm);
+    memset(k->versions, 0, size);
+    return NULL;
+}
+
 /* A shmcb segment lives in this process's memory.  Kept in the process pool
  * (with its mutexes, so that old and new children exclude each other) it
  * outlives a graceful restart: the parent keeps running and new children
@@ -122,13 +135,15 @@ static const char *open_kept_shmcb(sipsso_store *st, const char *arg,
         k->mutex_id = apr_pstrdup(pp, st->mutex_id);
         k->nshards = SIPSSO_SHMCB_SHARDS;
         args = shmcb_args(pp, arg, k->mutex_id, k->nshards, &err);
-        if (args == NULL || (err = init_store(k, "shmcb", args, s, pp, 1)) != NULL)
+        if (args == NULL || (err = init_store(k, "shmcb", args, s, pp, 1)) != NULL ||
+            (err = make_versions(k, pp)) != NULL)
             return err;
         apr_pool_userdata_set(k, apr_pstrdup(pp, key), apr_pool_cleanup_null, pp);
     }
     st->nshards = k->nshards;
     st->shards = k->shards;
     st->section = k->section;
+    st->versions = k->versions;
     return NULL;
 }
 

@@ -57,3 +57,24 @@ def test_concurrent_users_never_see_503(make_sp):
     with concurrent.futures.ThreadPoolExecutor(32) as ex:
         statuses = [st for sts in ex.map(user, range(32)) for st in sts]
     assert statuses.count(200) == len(statuses), {s: statuses.count(s) for s in set(statuses)}
+
+
+def test_logout_is_seen_at_once_by_every_thread_and_process(make_sp):
+    """Sessions are read from a per-process copy while their shard is
+    unchanged (store_cache.c): once a logout deleted the session, no thread
+    of any process may still accept the cookie, however warm its copy."""
+    sp = make_sp(extra="StartServers 2\nMinSpareThreads 16\n")
+    cookies = [sign_in_direct(sp, i) for i in range(4)]
+
+    def hammer(c, want):
+        with requests.Session() as s:
+            return [s.get(sp.base + "/app/", cookies={"sipsso": c},
+                          allow_redirects=False).status_code == want for _ in range(25)]
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:    # warm every copy
+        assert all(all(r) for r in ex.map(lambda k: hammer(cookies[k % 4], 200), range(16)))
+    r = requests.get(sp.base + "/sipsso/logout", cookies={"sipsso": cookies[0]},
+                     allow_redirects=False)
+    assert r.status_code in (302, 303), r.status_code
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        assert all(all(r) for r in ex.map(lambda k: hammer(cookies[0], 302), range(16)))
+        assert all(all(r) for r in ex.map(lambda k: hammer(cookies[1 + k % 3], 200), range(16)))
