@@ -110,7 +110,10 @@ char *sipsso_unescape_value(apr_pool_t *p, const char *s)
     /* Our own escaping never produces '+', so plain %-decoding suffices;
      * sipsso_url_decode would map '+' to a space. */
     apr_size_t n = strlen(s), i, o = 0;
-    char *out = apr_palloc(p, n + 1);
+    char *out;
+    if (memchr(s, '%', n) == NULL)      /* most values: nothing escaped */
+        return apr_pstrmemdup(p, s, n);
+    out = apr_palloc(p, n + 1);
     for (i = 0; i < n; i++) {
         if (s[i] == '%') {
             char h[3] = { s[i + 1], s[i + 1] ? s[i + 2] : 0, 0 };
