@@ -96,12 +96,7 @@ class Server:
             raise RuntimeError("httpd did not start:\n" + log)
 
     def logs(self):
-        out = ""
-        for n in ("error.log", "stderr.log"):
-            p = os.path.join(self.tmp, n)
-            if os.path.exists(p):
-                out += open(p, errors="replace").read()
-        return out
+        return harness.httpd_logs(self.tmp)
 
     def pids(self):
         return [self.proc.pid] + [int(k) for k in harness.children_of(self.proc.pid)]

@@ -42,7 +42,7 @@ static sipsso_shard *shard_of(sipsso_store *st, const wire_key *w)
 static void changed(sipsso_store *st, const wire_key *w)
 {
     if (st->versions)
-        sipsso_store_bump(&st->versions[shard_index(st, w)]);
+        __atomic_add_fetch(&st->versions[shard_index(st, w)], 1, __ATOMIC_RELEASE);
 }
 
 /* fcntl locks (Debian's "Mutex file:... default") belong to a process, not
@@ -95,12 +95,11 @@ apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
  * threads).  One buffer per thread instead; the record is copied out. */
 static __thread unsigned char scratch[SIPSSO_MAX_RECORD];
 
-apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
-                              char **val, apr_size_t *len, apr_pool_t *p)
+static apr_status_t get_wire(sipsso_store *st, server_rec *s, const wire_key *w,
+                             char **val, apr_size_t *len, apr_pool_t *p)
 {
     unsigned int n = sizeof(scratch);
-    wire_key w = to_wire(key);
-    sipsso_shard *sh = shard_of(st, &w);
+    sipsso_shard *sh = shard_of(st, w);
     apr_status_t rv;
 
     *val = NULL;                        /* callers may look on failure */
@@ -108,7 +107,7 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
 
     if ((rv = lock(sh)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->retrieve(sh->inst, s, w.b, sizeof(w.b), scratch, &n, p);
+    rv = st->provider->retrieve(sh->inst, s, w->b, sizeof(w->b), scratch, &n, p);
     unlock(sh);
     if (rv != APR_SUCCESS)
         return rv;
@@ -121,22 +120,28 @@ apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
     return APR_SUCCESS;
 }
 
+apr_status_t sipsso_store_get(sipsso_store *st, server_rec *s, const char *key,
+                              char **val, apr_size_t *len, apr_pool_t *p)
+{
+    wire_key w = to_wire(key);
+    return get_wire(st, s, &w, val, len, p);
+}
+
 apr_status_t sipsso_store_get_cached(sipsso_store *st, server_rec *s,
                                      const char *key, char **val,
                                      apr_size_t *len, apr_pool_t *p)
 {
-    wire_key w;
+    wire_key w = to_wire(key);
     apr_uint32_t version;
     apr_status_t rv;
 
     if (st->versions == NULL)
-        return sipsso_store_get(st, s, key, val, len, p);
-    w = to_wire(key);
+        return get_wire(st, s, &w, val, len, p);
     /* read before the fetch: a change after it makes this copy stale */
-    version = sipsso_store_version(&st->versions[shard_index(st, &w)]);
+    version = __atomic_load_n(&st->versions[shard_index(st, &w)], __ATOMIC_ACQUIRE);
     if (sipsso_cache_get(st->versions, w.b, version, p, val, len))
         return APR_SUCCESS;
-    rv = sipsso_store_get(st, s, key, val, len, p);
+    rv = get_wire(st, s, &w, val, len, p);
     if (rv == APR_SUCCESS)
         sipsso_cache_put(st->versions, w.b, version, *val, *len);
     return rv;

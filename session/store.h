@@ -78,9 +78,7 @@ apr_status_t sipsso_store_get_cached(sipsso_store *st, server_rec *s,
                                      const char *key, char **val,
                                      apr_size_t *len, apr_pool_t *p);
 
-/* store_cache.c */
-apr_uint32_t sipsso_store_version(const apr_uint32_t *v);
-void sipsso_store_bump(apr_uint32_t *v);
+/* store_cache.c: the per-process copies, validated by a shard version */
 int sipsso_cache_get(const void *owner, const unsigned char *key,
                      apr_uint32_t version, apr_pool_t *p,
                      char **val, apr_size_t *len);

@@ -35,16 +35,6 @@ static slot *slot_for(const unsigned char *key)
     return &slots[key[2]];              /* b[0], b[1]: shmcb subcache, shard */
 }
 
-apr_uint32_t sipsso_store_version(const apr_uint32_t *v)
-{
-    return __atomic_load_n(v, __ATOMIC_ACQUIRE);
-}
-
-void sipsso_store_bump(apr_uint32_t *v)
-{
-    __atomic_add_fetch(v, 1, __ATOMIC_RELEASE);
-}
-
 int sipsso_cache_get(const void *owner, const unsigned char *key,
                      apr_uint32_t version, apr_pool_t *p,
                      char **val, apr_size_t *len)

@@ -112,6 +112,16 @@ BASE_MODULES = ["mpm_event", "authz_core", "authn_core", "socache_shmcb",
                 "authz_user", "mime", "alias", "dir", "cgi", "env", "headers"]
 
 
+def httpd_logs(tmp):
+    """The error log and stderr of the httpd whose ServerRoot is tmp."""
+    out = ""
+    for n in ("error.log", "stderr.log"):
+        p = os.path.join(tmp, n)
+        if os.path.exists(p):
+            out += open(p, errors="replace").read()
+    return out
+
+
 def stop_httpd(proc):
     """Graceful stop (SIGWINCH): an immediate stop (SIGTERM) makes httpd's
     children destroy their pools from a signal handler while worker threads
@@ -174,12 +184,7 @@ class Httpd:
         os.chmod(env, 0o755)
 
     def logs(self):
-        out = ""
-        for n in ("error.log", "stderr.log"):
-            p = os.path.join(self.tmp, n)
-            if os.path.exists(p):
-                out += open(p, errors="replace").read()
-        return out
+        return httpd_logs(self.tmp)
 
     def stop(self, check=True):
         stop_httpd(self.proc)
