@@ -27,15 +27,13 @@ static const char *compress_name(apr_pool_t *p, const char *name)
     return apr_pstrcat(p, "-", sipsso_escape_value(p, name), NULL);
 }
 
+/* v is already unescaped: a prefix code, then the rest of the URI. */
 static const char *expand_name(apr_pool_t *p, const char *v)
 {
-    const char *rest = sipsso_unescape_value(p, v + 1);
-    if (rest == NULL)
-        return NULL;
     if (v[0] >= '0' && v[0] < '0' + (int)(sizeof(prefixes) / sizeof(*prefixes) - 1))
-        return apr_pstrcat(p, prefixes[v[0] - '0'], rest, NULL);
+        return apr_pstrcat(p, prefixes[v[0] - '0'], v + 1, NULL);
     if (v[0] == '-')
-        return rest;
+        return v + 1;
     return NULL;
 }
 
@@ -81,21 +79,21 @@ static int parse_time(const char *v, apr_time_t *t)
     return 0;
 }
 
+/* line is a writable copy: values are unescaped where they lie. */
 static const char *decode_line(apr_pool_t *p, char *line, sipsso_session *s,
                                sipsso_claim **cur)
 {
     char tag = line[0], *v = line + 1;
-    if (tag != 'C' && tag != 'E' && tag != 'A' && tag != 'K' &&
-        sipsso_unescape_value(p, v) == NULL)
+    if (sipsso_unescape_inplace(v) != 0)
         return "bad escape";
     switch (tag) {
     case 'C': return parse_time(v, &s->created) ? "bad C" : NULL;
     case 'E': return parse_time(v, &s->expires) ? "bad E" : NULL;
     case 'A': return parse_time(v, &s->last_access) ? "bad A" : NULL;
-    case 'N': s->name_id = sipsso_unescape_value(p, v); return NULL;
-    case 'F': s->name_id_format = sipsso_unescape_value(p, v); return NULL;
-    case 'I': s->session_index = sipsso_unescape_value(p, v); return NULL;
-    case 'P': s->idp = sipsso_unescape_value(p, v); return NULL;
+    case 'N': s->name_id = v; return NULL;
+    case 'F': s->name_id_format = v; return NULL;
+    case 'I': s->session_index = v; return NULL;
+    case 'P': s->idp = v; return NULL;
     case 'K':
         *cur = &APR_ARRAY_PUSH(s->claims, sipsso_claim);
         (*cur)->name = expand_name(p, v);
@@ -104,28 +102,42 @@ static const char *decode_line(apr_pool_t *p, char *line, sipsso_session *s,
     case 'V':
         if (*cur == NULL)
             return "value before claim";
-        APR_ARRAY_PUSH((*cur)->values, const char *) = sipsso_unescape_value(p, v);
+        APR_ARRAY_PUSH((*cur)->values, const char *) = v;
         return NULL;
     default:
         return "unknown field";
     }
 }
 
+/* Runs on every authenticated request: lines are split and unescaped in
+ * one copy of the record, without a pass per separator character. */
 const char *sipsso_session_decode(apr_pool_t *p, const char *buf,
                                   apr_size_t len, sipsso_session *s)
 {
-    char *copy = apr_pstrmemdup(p, buf, len), *line, *state = NULL;
+    char *line = apr_pstrmemdup(p, buf, len), *end = line + len, *nl;
     sipsso_claim *cur = NULL;
     const char *err;
+    int first = 1;
 
     memset(s, 0, sizeof(*s));
-    s->claims = apr_array_make(p, 12, sizeof(sipsso_claim));
-    line = apr_strtok(copy, "\n", &state);
-    if (line == NULL || strcmp(line, SIPSSO_RECORD_MAGIC) != 0)
+    if (memchr(buf, '\0', len) != NULL)
         return "not a session record";
-    while ((line = apr_strtok(NULL, "\n", &state)) != NULL)
-        if ((err = decode_line(p, line, s, &cur)) != NULL)
+    s->claims = apr_array_make(p, 12, sizeof(sipsso_claim));
+    for (; line < end; line = nl + 1) {
+        if ((nl = memchr(line, '\n', (apr_size_t)(end - line))) == NULL)
+            nl = end;
+        *nl = '\0';
+        if (first) {
+            if (strcmp(line, SIPSSO_RECORD_MAGIC) != 0)
+                return "not a session record";
+            first = 0;
+        }
+        else if (*line != '\0' && (err = decode_line(p, line, s, &cur)) != NULL) {
             return err;
+        }
+    }
+    if (first)
+        return "not a session record";
     if (s->name_id == NULL || s->expires == 0)
         return "incomplete session record";
     return NULL;

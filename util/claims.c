@@ -11,9 +11,12 @@ char *sipsso_claim_short(apr_pool_t *p, const char *uri)
 
     while (end > uri && end[-1] == '/')
         end--;
-    for (s = uri; s < end; s++)
-        if (*s == '/' || *s == '#' || *s == ':')
-            start = s + 1;
+    /* from the end: it runs for every claim of every request */
+    for (s = end; s > uri; s--)
+        if (s[-1] == '/' || s[-1] == '#' || s[-1] == ':') {
+            start = s;
+            break;
+        }
     if (start >= end)
         start = uri, end = uri + strlen(uri);
     out = o = apr_palloc(p, (apr_size_t)(end - start) + 2);

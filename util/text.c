@@ -105,30 +105,44 @@ char *sipsso_escape_value(apr_pool_t *p, const char *s)
     return out;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Our own escaping never produces '+', so plain %-decoding suffices;
+ * sipsso_url_decode would map '+' to a space.  Decoding never lengthens,
+ * so it is done where the value lies. */
+int sipsso_unescape_inplace(char *s)
+{
+    char *in = strchr(s, '%'), *out;
+    if (in == NULL)                     /* most values: nothing escaped */
+        return 0;
+    for (out = in; *in; in++) {
+        int hi, lo;
+        if (*in != '%') {
+            *out++ = *in;
+            continue;
+        }
+        hi = hex_digit(in[1]);
+        lo = hi < 0 ? -1 : hex_digit(in[2]);
+        if (lo < 0 || (hi | lo) == 0)
+            return -1;                  /* never produced by our escaping */
+        *out++ = (char)(hi << 4 | lo);
+        in += 2;
+    }
+    *out = '\0';
+    return 0;
+}
+
 char *sipsso_unescape_value(apr_pool_t *p, const char *s)
 {
-    /* Our own escaping never produces '+', so plain %-decoding suffices;
-     * sipsso_url_decode would map '+' to a space. */
-    apr_size_t n = strlen(s), i, o = 0;
-    char *out;
-    if (memchr(s, '%', n) == NULL)      /* most values: nothing escaped */
-        return apr_pstrmemdup(p, s, n);
-    out = apr_palloc(p, n + 1);
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            char h[3] = { s[i + 1], s[i + 1] ? s[i + 2] : 0, 0 };
-            char *end;
-            long v = strtol(h, &end, 16);
-            if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1])
-                || *end || v == 0)
-                return NULL;            /* never produced by our escaping */
-            out[o++] = (char)v;
-            i += 2;
-        }
-        else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    char *out = apr_pstrdup(p, s);
+    return sipsso_unescape_inplace(out) == 0 ? out : NULL;
 }

@@ -81,5 +81,7 @@ char *sipsso_sha1_thumbprint(apr_pool_t *p, const void *data, apr_size_t len);
 char *sipsso_escape_value(apr_pool_t *p, const char *s);
 /* NULL when s holds an escape sipsso_escape_value never writes. */
 char *sipsso_unescape_value(apr_pool_t *p, const char *s);
+/* The same on a writable string; 0, or -1 for a bad escape. */
+int sipsso_unescape_inplace(char *s);
 
 #endif

@@ -186,6 +186,14 @@ static void refuse(apr_pool_t *p)
     CHECK_STR(dec(p, "\n"), "not a session record");
 
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nXfoo\n"), "unknown field");
+    CHECK_STR(dec(p, "SIPSSO1\nNx%zz\nE1\n"), "bad escape");
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nK-a\nVb%0\n"), "bad escape");
+    /* A NUL inside is not ours: refused, not cut short. */
+    CHECK_STR(sipsso_session_decode(p, "SIPSSO1\nNx\0y\nE1\n",
+                                    sizeof("SIPSSO1\nNx\0y\nE1\n") - 1, &d),
+              "not a session record");
+    CHECK(sipsso_session_decode(p, "SIPSSO1\nNx%0Ay\nE1\n", 18, &d) == NULL &&
+          strcmp(d.name_id, "x\ny") == 0);
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\n foo\n"), "unknown field");
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nnx\n"), "unknown field");
     CHECK_STR(dec(p, "SIPSSO1\nNx\r\nE1\r\n"), "bad E");

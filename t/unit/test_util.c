@@ -557,6 +557,17 @@ static void text(apr_pool_t *p)
     CHECK_STR(sipsso_unescape_value(p, "%0a%0D"), "\n\r");
     CHECK(sipsso_unescape_value(p, "100%") == NULL);
     CHECK(sipsso_unescape_value(p, "1%4") == NULL);
+    CHECK(sipsso_unescape_value(p, "a%00b") == NULL);      /* never written */
+    CHECK(sipsso_unescape_value(p, "%+1") == NULL);        /* strtol would take it */
+    CHECK(sipsso_unescape_value(p, "% 1") == NULL);
+    CHECK(sipsso_unescape_value(p, "%-1") == NULL);
+    CHECK(sipsso_unescape_value(p, "%") == NULL);
+    CHECK_STR(sipsso_unescape_value(p, "%fF%Ff"), "\xff\xff");
+    {
+        char buf[] = "x%41y%25z";
+        CHECK(sipsso_unescape_inplace(buf) == 0);
+        CHECK_STR(buf, "xAy%z");
+    }
     {
         /* Every byte 1..255 survives the round trip. */
         char all[256];
