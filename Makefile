@@ -9,7 +9,7 @@ EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 EXTRA_LIBS ?=
 
-LIB_SRC := util/b64.c util/form.c util/url.c util/claims.c util/xstime.c util/text.c \
+LIB_SRC := util/b64.c util/form.c util/url.c util/claims.c util/xstime.c util/text.c util/vars.c \
            saml/cert.c saml/xml.c saml/idp_metadata.c saml/sp.c saml/sp_metadata.c \
            saml/authn_request.c saml/response.c saml/structure.c saml/signature.c \
            saml/status.c saml/conditions.c saml/attributes.c saml/lasso_check.c \

@@ -31,7 +31,8 @@ const sipsso_session *sipsso_inherited_session(request_rec *r);
 /* headers.c */
 #define SIPSSO_NOTE_SID "sipsso-session-id"
 void sipsso_strip_spoofed(request_rec *r);
-void sipsso_strip_session_cookie(request_rec *r, const sipsso_srv_cfg *c);
+void sipsso_strip_session_cookie(request_rec *r, const sipsso_srv_cfg *c,
+                                 const sipsso_session *s);
 void sipsso_add_identity_headers(request_rec *r, const sipsso_session *s);
 int sipsso_header_parser(request_rec *r);
 

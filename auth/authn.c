@@ -153,7 +153,7 @@ int sipsso_fixups(request_rec *r)
     }
     if (s != NULL && d->request_headers == 1)
         sipsso_add_identity_headers(r, s);
-    sipsso_strip_session_cookie(r, c);
+    sipsso_strip_session_cookie(r, c, s);
     return DECLINED;
 }
 

@@ -40,11 +40,14 @@ typedef struct {
     apr_array_header_t *doomed;
 } strip_ctx;
 
+/* The location's prefix and the default one too: a backend may still trust
+ * X-SSO-* while a location uses another prefix. */
 static int collect(void *data, const char *key, const char *val)
 {
     strip_ctx *sc = data;
     (void)val;
-    if (matches_prefix(key, sc->prefix))
+    if (matches_prefix(key, sc->prefix) ||
+        matches_prefix(key, SIPSSO_DEFAULT_PREFIX))
         APR_ARRAY_PUSH(sc->doomed, const char *) = key;
     return 1;
 }
@@ -55,10 +58,6 @@ void sipsso_strip_spoofed(request_rec *r)
                      apr_array_make(r->pool, 2, sizeof(const char *)) };
     int i;
     apr_table_do(collect, &sc, r->headers_in, NULL);
-    /* The default prefix too: a backend may still trust X-SSO-* while a
-     * location uses another prefix. */
-    sc.prefix = SIPSSO_DEFAULT_PREFIX;
-    apr_table_do(collect, &sc, r->headers_in, NULL);
     for (i = 0; i < sc.doomed->nelts; i++) {
         const char *k = APR_ARRAY_IDX(sc.doomed, i, const char *);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "sipsso: removed request "
@@ -68,14 +67,17 @@ void sipsso_strip_spoofed(request_rec *r)
     }
 }
 
-void sipsso_strip_session_cookie(request_rec *r, const sipsso_srv_cfg *c)
+void sipsso_strip_session_cookie(request_rec *r, const sipsso_srv_cfg *c,
+                                 const sipsso_session *s)
 {
     const char *h = apr_table_get(r->headers_in, "Cookie");
+    const char *id;
     char *rest;
-    if (h == NULL)
+    /* Both our cookies' names begin with the session cookie's name. */
+    if (h == NULL || strstr(h, sipsso_cfg_cookie_name(c)) == NULL)
         return;
-    const char *id = sipsso_cookie_get(r->pool, h, sipsso_cfg_cookie_name(c),
-                                       SIPSSO_SESSION_ID_LEN);
+    id = s && s->id ? s->id : sipsso_cookie_get(r->pool, h,
+                          sipsso_cfg_cookie_name(c), SIPSSO_SESSION_ID_LEN);
     /* Internal redirects and subrequests share this header table: they
      * find the identifier here once the cookie is gone. */
     if (id)

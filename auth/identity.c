@@ -5,11 +5,18 @@
 #include <apr_strings.h>
 #include <string.h>
 
+/* The name a claim goes by here: its SipSSOClaimAlias, else its URI. */
+static const char *aliased(request_rec *r, const char *uri)
+{
+    const apr_table_t *aliases = sipsso_dir(r)->claim_aliases;
+    const char *alias = apr_is_empty_table(aliases) ? NULL
+                                                    : apr_table_get(aliases, uri);
+    return alias ? alias : uri;
+}
+
 const char *sipsso_claim_name_for(request_rec *r, const char *uri)
 {
-    const char *alias = apr_table_get(sipsso_dir(r)->claim_aliases, uri);
-    return alias ? sipsso_claim_short(r->pool, alias)
-                 : sipsso_claim_short(r->pool, uri);
+    return sipsso_claim_short(r->pool, aliased(r, uri));
 }
 
 const sipsso_claim *sipsso_lookup_claim(request_rec *r, const sipsso_session *s,
@@ -28,21 +35,23 @@ const sipsso_claim *sipsso_lookup_claim(request_rec *r, const sipsso_session *s,
     return NULL;
 }
 
-static void set_claim(request_rec *r, const char *shortn, const sipsso_claim *c)
+static void set_claim(request_rec *r, sipsso_vars *vars, const sipsso_claim *c)
 {
-    apr_table_t *e = r->subprocess_env;
-    const char *base = apr_pstrcat(r->pool, "SIPSSO_", shortn, NULL), *joined = "";
-    int i;
-    for (i = 0; i < c->values->nelts; i++) {
+    /* upper-case by construction, as sipsso_vars wants its names */
+    const char *base = sipsso_claim_short_prefixed(r->pool, "SIPSSO_",
+                                                   aliased(r, c->name));
+    const char *joined = "";
+    int i, n = c->values->nelts;
+    for (i = 0; i < n; i++) {
         const char *v = APR_ARRAY_IDX(c->values, i, const char *);
         joined = i ? apr_pstrcat(r->pool, joined, ";", v, NULL) : v;
-        if (c->values->nelts > 1)
-            apr_table_setn(e, apr_psprintf(r->pool, "%s_%d", base, i), v);
+        if (n > 1)
+            sipsso_vars_set(vars, apr_psprintf(r->pool, "%s_%d", base, i), v);
     }
-    apr_table_setn(e, base, joined);
-    if (c->values->nelts > 1)
-        apr_table_setn(e, apr_pstrcat(r->pool, base, "_N", NULL),
-                       apr_itoa(r->pool, c->values->nelts));
+    sipsso_vars_set(vars, base, joined);
+    if (n > 1)
+        sipsso_vars_set(vars, apr_pstrcat(r->pool, base, "_N", NULL),
+                        apr_itoa(r->pool, n));
 }
 
 static const char *user_value(request_rec *r, const sipsso_dir_cfg *d,
@@ -60,8 +69,8 @@ static const char *user_value(request_rec *r, const sipsso_dir_cfg *d,
 const char *sipsso_set_identity(request_rec *r, const sipsso_session *s)
 {
     const sipsso_dir_cfg *d = sipsso_dir(r);
-    apr_table_t *e = r->subprocess_env;
     const char *user = user_value(r, d, s);
+    sipsso_vars *vars;
     int i;
 
     if (user == NULL || !*user)
@@ -69,17 +78,17 @@ const char *sipsso_set_identity(request_rec *r, const sipsso_session *s)
                             "SipSSOUserAttribute %s", d->user_attribute);
     r->user = apr_pstrdup(r->pool, user);
     r->ap_auth_type = SIPSSO_AUTH_TYPE;
-    for (i = 0; i < s->claims->nelts; i++) {
-        const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
-        set_claim(r, sipsso_claim_name_for(r, c->name), c);
-    }
+    vars = sipsso_vars_make(r->pool, s->claims->nelts + 4);
+    for (i = 0; i < s->claims->nelts; i++)
+        set_claim(r, vars, &APR_ARRAY_IDX(s->claims, i, sipsso_claim));
     /* After the claims: a claim named NAMEID or IDP cannot replace these. */
-    apr_table_setn(e, "SIPSSO_NAMEID", s->name_id);
+    sipsso_vars_set(vars, "SIPSSO_NAMEID", s->name_id);
     if (s->name_id_format)
-        apr_table_setn(e, "SIPSSO_NAMEID_FORMAT", s->name_id_format);
+        sipsso_vars_set(vars, "SIPSSO_NAMEID_FORMAT", s->name_id_format);
     if (s->session_index)
-        apr_table_setn(e, "SIPSSO_SESSION_INDEX", s->session_index);
+        sipsso_vars_set(vars, "SIPSSO_SESSION_INDEX", s->session_index);
     if (s->idp)
-        apr_table_setn(e, "SIPSSO_IDP", s->idp);
+        sipsso_vars_set(vars, "SIPSSO_IDP", s->idp);
+    sipsso_vars_apply(vars, r->subprocess_env, "SIPSSO_");
     return NULL;
 }

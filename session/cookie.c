@@ -30,9 +30,8 @@ static void each_pair_sep(const char *h, const char *seps, pair_fn fn,
                           void *ctx)
 {
     while (h && *h) {
-        const char *start = skip_ws(h), *end = start, *eq, *vstart;
-        while (*end && !strchr(seps, *end))
-            end++;
+        const char *start = skip_ws(h), *eq, *vstart;
+        const char *end = start + strcspn(start, seps);
         eq = memchr(start, '=', (apr_size_t)(end - start));
         if (eq) {
             vstart = skip_ws(eq + 1);

@@ -3,7 +3,6 @@
  * the default claims stays well under 2 KiB. */
 #include "session.h"
 #include <apr_strings.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define SIPSSO_RECORD_MAGIC "SIPSSO1"
@@ -30,8 +29,14 @@ static const char *compress_name(apr_pool_t *p, const char *name)
 /* v is already unescaped: a prefix code, then the rest of the URI. */
 static const char *expand_name(apr_pool_t *p, const char *v)
 {
-    if (v[0] >= '0' && v[0] < '0' + (int)(sizeof(prefixes) / sizeof(*prefixes) - 1))
-        return apr_pstrcat(p, prefixes[v[0] - '0'], v + 1, NULL);
+    if (v[0] >= '0' && v[0] < '0' + (int)(sizeof(prefixes) / sizeof(*prefixes) - 1)) {
+        const char *pre = prefixes[v[0] - '0'];
+        apr_size_t a = strlen(pre), b = strlen(v + 1);
+        char *out = apr_palloc(p, a + b + 1);
+        memcpy(out, pre, a);
+        memcpy(out + a, v + 1, b + 1);
+        return out;
+    }
     if (v[0] == '-')
         return v + 1;
     return NULL;
@@ -69,11 +74,18 @@ char *sipsso_session_encode(apr_pool_t *p, const sipsso_session *s,
     return out;
 }
 
+/* Whole seconds since the epoch, digits only (strtoll would also take a
+ * sign, spaces and overflow silently). */
 static int parse_time(const char *v, apr_time_t *t)
 {
-    char *end;
-    long long sec = strtoll(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || sec < 0)
+    apr_int64_t sec = 0;
+    const char *d = v;
+    for (; *d >= '0' && *d <= '9'; d++) {
+        if (d - v >= 12)                /* past year 33000: not ours */
+            return -1;
+        sec = sec * 10 + (*d - '0');
+    }
+    if (d == v || *d != '\0')
         return -1;
     *t = apr_time_from_sec((apr_time_t)sec);
     return 0;

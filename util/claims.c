@@ -4,9 +4,11 @@
 #include "util.h"
 #include <string.h>
 
-char *sipsso_claim_short(apr_pool_t *p, const char *uri)
+char *sipsso_claim_short_prefixed(apr_pool_t *p, const char *prefix,
+                                   const char *uri)
 {
     const char *start = uri, *end = uri + strlen(uri), *s;
+    apr_size_t plen = strlen(prefix);
     char *out, *o;
 
     while (end > uri && end[-1] == '/')
@@ -19,7 +21,9 @@ char *sipsso_claim_short(apr_pool_t *p, const char *uri)
         }
     if (start >= end)
         start = uri, end = uri + strlen(uri);
-    out = o = apr_palloc(p, (apr_size_t)(end - start) + 2);
+    out = apr_palloc(p, plen + (apr_size_t)(end - start) + 2);
+    memcpy(out, prefix, plen);
+    o = out + plen;
     for (s = start; s < end; s++) {
         char c = *s;
         if (c >= 'a' && c <= 'z')
@@ -28,8 +32,13 @@ char *sipsso_claim_short(apr_pool_t *p, const char *uri)
             c = '_';
         *o++ = c;
     }
-    if (o == out)
+    if (o == out + plen)
         *o++ = '_';
     *o = '\0';
     return out;
+}
+
+char *sipsso_claim_short(apr_pool_t *p, const char *uri)
+{
+    return sipsso_claim_short_prefixed(p, "", uri);
 }

@@ -56,6 +56,19 @@ const char *sipsso_local_url(apr_pool_t *p, const char *url);
  * every character other than [A-Z0-9] mapped to '_' so that it is safe as an
  * environment variable and header name. */
 char *sipsso_claim_short(apr_pool_t *p, const char *uri);
+/* The same after prefix, in one allocation ("SIPSSO_" + short name). */
+char *sipsso_claim_short_prefixed(apr_pool_t *p, const char *prefix,
+                                   const char *uri);
+
+/* Variables set many at a time (util/vars.c).  Names compare exactly, so
+ * callers give them in one case; the last value set for a name wins, and
+ * apply() replaces any variable of that name already in the table.  Every
+ * name must begin with the prefix given to apply(). */
+typedef struct sipsso_vars sipsso_vars;
+sipsso_vars *sipsso_vars_make(apr_pool_t *p, int hint);
+void sipsso_vars_set(sipsso_vars *v, const char *name, const char *value);
+int sipsso_vars_count(const sipsso_vars *v);
+void sipsso_vars_apply(const sipsso_vars *v, apr_table_t *t, const char *prefix);
 
 /* xs:dateTime as SAML uses it (UTC "Z" or an offset, optional fraction).
  * Returns 0 on success. */

@@ -13,6 +13,7 @@ int main(void)
     test_cookie(p);
     test_record(p);
     test_fixtures(p);
+    test_vars(p);
     apr_pool_destroy(p);
     apr_terminate();
     printf("%d passed, %d failed\n", unit_pass, unit_fail);

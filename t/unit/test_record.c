@@ -214,6 +214,11 @@ static void refuse(apr_pool_t *p)
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nC\n"), "bad C");
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nC-1\n"), "bad C");
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nA1.5\n"), "bad A");
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE+5\n"), "bad E");
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE 5\n"), "bad E");
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE1000000000000\n"), "bad E");  /* 13 digits */
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE99999999999999999999\n"), "bad E");
+    CHECK(dec(p, "SIPSSO1\nNx\nE999999999999\n") == NULL);       /* 12 digits */
 
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nK9foo\n"), "bad K");
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nK4foo\n"), "bad K");   /* codes 0-3 */

@@ -386,6 +386,12 @@ static void claim_short(apr_pool_t *p)
                                  "authnmethodsreferences"),
               "AUTHNMETHODSREFERENCES");
     CHECK_STR(sipsso_claim_short(p, XS "givenname"), "GIVENNAME");
+    CHECK_STR(sipsso_claim_short_prefixed(p, "SIPSSO_", XS "givenname"),
+              "SIPSSO_GIVENNAME");
+    CHECK_STR(sipsso_claim_short_prefixed(p, "SIPSSO_", "urn:a:b#given-name/"),
+              "SIPSSO_GIVEN_NAME");
+    CHECK_STR(sipsso_claim_short_prefixed(p, "SIPSSO_", "///"), "SIPSSO____");
+    CHECK_STR(sipsso_claim_short_prefixed(p, "SIPSSO_", ""), "SIPSSO__");
     CHECK_STR(sipsso_claim_short(p, XS "surname"), "SURNAME");
     CHECK_STR(sipsso_claim_short(p, XS "emailaddress"), "EMAILADDRESS");
     CHECK_STR(sipsso_claim_short(p, XS "name"), "NAME");
