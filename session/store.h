@@ -11,6 +11,7 @@
 typedef struct {
     ap_socache_instance_t *inst;
     apr_global_mutex_t *mutex;          /* each call, for non-MT-safe providers */
+    apr_uint32_t suspect;               /* network: failed lately (store.c) */
 } sipsso_shard;
 
 typedef struct sipsso_store {
@@ -20,6 +21,7 @@ typedef struct sipsso_store {
     sipsso_shard *shards;
     apr_global_mutex_t *section;        /* read-modify-write sections */
     apr_uint32_t *versions;             /* shmcb: per shard, shared memory */
+    int network;                        /* memcache, redis */
     const char *mutex_id;
 } sipsso_store;
 
@@ -28,6 +30,9 @@ typedef struct sipsso_store {
  * module's largest cost (docs/performance.md).  Keys pick their shard. */
 #define SIPSSO_SHMCB_SHARDS 16
 #define SIPSSO_SHMCB_MIN_SHARD 65536    /* bytes; shmcb itself needs 8192 */
+
+/* memcache and redis: one shard per server of the list */
+#define SIPSSO_MAX_STORE_SERVERS 16
 
 #define SIPSSO_MUTEX_TYPE "sipsso-cache"
 #define SIPSSO_DEFAULT_SHMCB_SIZE (32 * 1024 * 1024)

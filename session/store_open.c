@@ -45,7 +45,9 @@ static const char *init_shard(sipsso_store *st, int i, const char *name,
     if ((st->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) &&
         (err = make_mutex(&sh->mutex, id, s, p)) != NULL)
         return err;
-    if (st->provider->init(sh->inst, apr_pstrcat(p, "sipsso-", id, NULL),
+    /* The namespace prefixes memcache and redis keys: the same on every
+     * node whatever else it configures (mutex ids count the stores). */
+    if (st->provider->init(sh->inst, apr_psprintf(p, "sipsso-s%d", i),
                            &hints, s, p) != APR_SUCCESS)
         return apr_psprintf(p, "cannot initialise session store %s", st->spec);
     return NULL;
@@ -147,11 +149,40 @@ static const char *open_kept_shmcb(sipsso_store *st, const char *arg,
     return NULL;
 }
 
+/* "h1:p1,h2:p2": one instance, and so one shard, per server.  Given the
+ * whole list, apr_memcache and apr_redis move a dead server's keys to the
+ * next server, where a session ended meanwhile may not be ended and the
+ * server's old records come back with it; one server per instance cannot
+ * move, so its users get 503 while it is away (docs/cluster.md). */
+static const char *const *server_args(apr_pool_t *p, const char *arg, int *n,
+                                      const char **err)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    char *copy = apr_pstrdup(p, arg ? arg : ""), *tok, *state = NULL;
+
+    for (tok = apr_strtok(copy, ",", &state); tok;
+         tok = apr_strtok(NULL, ",", &state)) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        APR_ARRAY_PUSH(out, const char *) = tok;
+    }
+    if (arg == NULL || out->nelts == 0) {
+        *n = 1;
+        return apr_pcalloc(p, sizeof(const char *));
+    }
+    if (out->nelts > SIPSSO_MAX_STORE_SERVERS) {
+        *err = apr_psprintf(p, "at most %d servers", SIPSSO_MAX_STORE_SERVERS);
+        return NULL;
+    }
+    *n = out->nelts;
+    return (const char *const *)out->elts;
+}
+
 const char *sipsso_store_open(apr_pool_t *p, server_rec *s, const char *spec,
                               const char *mutex_id, sipsso_store **out)
 {
     sipsso_store *st = apr_pcalloc(p, sizeof(*st));
-    const char *colon = strchr(spec, ':'), *name, *arg, *err;
+    const char *colon = strchr(spec, ':'), *name, *arg, *err = NULL;
 
     name = colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec)) : spec;
     arg = colon ? colon + 1 : NULL;
@@ -166,7 +197,13 @@ const char *sipsso_store_open(apr_pool_t *p, server_rec *s, const char *spec,
     st->mutex_id = mutex_id;
     if (strcmp(name, "shmcb") == 0)
         err = open_kept_shmcb(st, arg, s, p);
-    else {
+    else if (strcmp(name, "memcache") == 0 || strcmp(name, "redis") == 0) {
+        const char *const *args = server_args(p, arg, &st->nshards, &err);
+        st->network = 1;
+        if (args)
+            err = init_store(st, name, args, s, p, 0);
+    }
+    else {                              /* dbm, dc...: as the provider wants */
         st->nshards = 1;
         err = init_store(st, name, &arg, s, p, 0);
     }

@@ -142,6 +142,76 @@ def test_store_down_means_503_then_recovers(make_sp, store, browser):
     assert browser.get(sp.base + "/app/", allow_redirects=False).status_code == 200
 
 
+@pytest.fixture(params=sorted(SERVERS))
+def two_stores(request):
+    if not os.path.exists(SERVERS[request.param][0]):
+        pytest.skip("%s not installed (tools/install-deps.sh installs it)" % request.param)
+    made = [Store(request.param), Store(request.param)]
+    yield made
+    for s in made:
+        s.stop()
+
+
+def statuses(sp, users):
+    return [u.get(sp.base + "/app/", allow_redirects=False).status_code for u in users]
+
+
+def test_several_servers_one_down_means_503_for_its_users_never_a_move(make_sp, two_stores):
+    """Given the whole list, apr_memcache and apr_redis send a dead server's
+    keys to the next one: its users would be asked to sign in again, a
+    logout made meanwhile would miss the record on the dead server, and that
+    record would come back with the server.  Each server is its own shard:
+    its users get 503 until it returns, everyone else carries on."""
+    one, two = two_stores
+    kind = one.kind
+    sp = make_sp(extra="LoadModule socache_%s_module %s/mod_socache_%s.so\n"
+                       "SipSSOSessionCache %s:127.0.0.1:%d,127.0.0.1:%d\n"
+                 % (kind, harness.MODDIR, kind, kind, one.port, two.port))
+    users = [requests.Session() for _ in range(16)]
+    for u in users:
+        assert sp.sign_in(u).status_code == 303
+    assert statuses(sp, users) == [200] * len(users)
+    one.stop()
+    first = statuses(sp, users)
+    # the client has set the server aside by now: a move would show here
+    for _ in range(2):
+        assert statuses(sp, users) == first
+    assert set(first) == {200, 503}, first      # 16 sessions, both servers
+    # "not found" from a server set aside is not taken for an answer
+    assert "Host is down" in sp.httpd.logs()
+    one.start()
+    deadline = time.time() + 15
+    while time.time() < deadline and 503 in statuses(sp, users):
+        time.sleep(0.5)
+    after = statuses(sp, users)
+    # the sessions kept by the restarted server died with it; the others live
+    assert after == [200 if f == 200 else 302 for f in first], (first, after)
+    for u in users:
+        u.close()
+
+
+def test_nodes_share_the_store_whatever_else_they_configure(make_sp, node_b, store, tmp_path):
+    """Node B has another SP, on shmcb, before the shared one: the keys in the
+    shared store must not depend on how many stores a node opened first."""
+    a = make_sp(extra=store_lines(store))
+    d = tmp_path / "nodeb2"
+    d.mkdir()
+    port = harness.free_port()
+    body = (harness.sp_directives(a.idp, "https://other.example/sipsso/metadata")
+            + "<VirtualHost 127.0.0.1:%d>\nServerName 127.0.0.1\n" % port
+            + harness.sp_directives(a.idp, a.entity_id, extra=store_lines(store)
+                                    + "SipSSOBaseURL %s\n" % a.base)
+            + harness.PROTECT + "</VirtualHost>\n")
+    b = harness.Httpd(str(d), port, body)
+    try:
+        with requests.Session() as s:
+            assert a.sign_in(s).status_code == 303
+            r = s.get("http://127.0.0.1:%d/app/" % port, allow_redirects=False)
+            assert r.status_code == 200, r.status_code
+    finally:
+        b.stop()
+
+
 def restart(httpd, sig):
     """Signal httpd (SIGUSR1 graceful, SIGHUP restart) and wait until a new
     generation of children serves requests."""
