@@ -88,7 +88,7 @@ clean: clean-build
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZERS      := cookie url form response
+FUZZERS      := cookie url form response record
 
 fuzz/bin/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(wildcard */*.h)
 	@mkdir -p fuzz/bin

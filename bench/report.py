@@ -12,15 +12,16 @@ def machine(m):
 
 def throughput(rows, conns):
     out = ["## Authenticated GET of a small static file (%d connections)\n" % conns,
-           "| server | without authentication (req/s) | authenticated (req/s) | ratio | failed requests |",
-           "|---|---:|---:|---:|---:|"]
+           "| server | without authentication (req/s) | authenticated (req/s) | ratio | ratio per round | failed requests |",
+           "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         if "error" in r:
-            out.append("| %s | – | – | did not run: %s | |" % (r["subject"], r["error"]))
+            out.append("| %s | – | – | did not run: %s | | |" % (r["subject"], r["error"]))
         else:
-            out.append("| %s | %s | %s | **%.2f** | %d |" % (
+            rounds = r.get("rounds") or [r["ratio"]]
+            out.append("| %s | %s | %s | **%.2f** | %.2f–%.2f | %d |" % (
                 r["subject"], _fmt(r["open_rps"]), _fmt(r["auth_rps"]), r["ratio"],
-                r.get("non2xx", 0) + r.get("errors", 0)))
+                min(rounds), max(rounds), r.get("non2xx", 0) + r.get("errors", 0)))
     return "\n".join(out) + "\n"
 
 

@@ -56,22 +56,28 @@ def subjects(tmp, tenant, store_ports, with_peers, signin=False):
     return out
 
 
-def throughput(subject, seconds, conns):
+def throughput(subject, seconds, conns, rounds=3):
     """Authenticated GET of the small file against the same file without
-    authentication on the same server, interleaved twice to even out drift."""
+    authentication on the same server.  On a shared 2-core machine two
+    5-second windows in a row can differ by 5 %, so the two are
+    interleaved, in alternating order (open-auth, auth-open, ...), which
+    cancels a steady drift; the ratio is of the sums."""
     cookie = subject.session_cookie()
     auth, open_, bad = [], [], {"non2xx": 0, "errors": 0}
     common.wrk(subject.base + "/open/small.html", conns=conns, seconds=2)   # warm-up
-    for _ in range(2):
-        o = common.wrk(subject.base + "/open/small.html", conns=conns, seconds=seconds)
-        a = common.wrk(subject.protected, conns=conns, seconds=seconds,
-                       headers=["Cookie: " + cookie])
-        for k in bad:                    # reported, not fatal: a peer may time out
-            bad[k] += a[k] + o[k]
-        open_.append(o["rps"])
-        auth.append(a["rps"])
-    return dict(bad, open_rps=sum(open_) / 2, auth_rps=sum(auth) / 2,
-                ratio=sum(auth) / sum(open_), cookie=cookie)
+    runs = {"open": lambda: common.wrk(subject.base + "/open/small.html",
+                                       conns=conns, seconds=seconds),
+            "auth": lambda: common.wrk(subject.protected, conns=conns, seconds=seconds,
+                                       headers=["Cookie: " + cookie])}
+    for i in range(rounds):
+        for kind in (("open", "auth") if i % 2 == 0 else ("auth", "open")):
+            r = runs[kind]()
+            for k in bad:                # reported, not fatal: a peer may time out
+                bad[k] += r[k]
+            (open_ if kind == "open" else auth).append(r["rps"])
+    return dict(bad, open_rps=sum(open_) / rounds, auth_rps=sum(auth) / rounds,
+                ratio=sum(auth) / sum(open_), rounds=[a / o for a, o in zip(auth, open_)],
+                cookie=cookie)
 
 
 def sweep(subject, cookie, levels, seconds, path=None):
