@@ -114,6 +114,7 @@ static void sipsso_register_hooks(apr_pool_t *p)
                                 APR_HOOK_MIDDLE);
     sipsso_register_authz(p);
     sipsso_register_forbidden(p);
+    sipsso_register_pages(p);
 }
 
 AP_DECLARE_MODULE(sipsso) = {

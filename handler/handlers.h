@@ -29,6 +29,8 @@ int sipsso_send_page(request_rec *r, int status, const char *title,
  * status for the hook to return. */
 int sipsso_hook_page(request_rec *r, int status, const char *title,
                      const char *body_html);
+/* The error filter that labels hook pages as UTF-8. */
+void sipsso_register_pages(apr_pool_t *p);
 /* Log reason (with ref) and answer with a generic page for that status. */
 int sipsso_reject(request_rec *r, int status, const char *reason);
 /* The same with a sentence for the person (plain text, escaped here). */

@@ -39,27 +39,60 @@ const char *sipsso_new_ref(request_rec *r)
     return ref ? ref : "-";
 }
 
-int sipsso_send_page(request_rec *r, int status, const char *title,
-                     const char *body_html)
+
+static void page_headers(request_rec *r)
 {
-    r->status = status;
     sipsso_no_cache(r);
     apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
     apr_table_setn(r->err_headers_out, "Content-Security-Policy",
                    "default-src 'none'; style-src 'unsafe-inline'");
+}
+
+int sipsso_send_page(request_rec *r, int status, const char *title,
+                     const char *body_html)
+{
+    r->status = status;
+    page_headers(r);
     ap_set_content_type(r, "text/html; charset=utf-8");
     if (!r->header_only)
         ap_rputs(page(r->pool, title, body_html), r);
     return OK;
 }
 
+#define PAGE_NOTE "sipsso-page"
+#define PAGE_FILTER "SIPSSO_PAGE"
+
 int sipsso_hook_page(request_rec *r, int status, const char *title,
                      const char *body_html)
 {
-    sipsso_no_cache(r);
+    page_headers(r);
+    apr_table_setn(r->notes, PAGE_NOTE, "1");
     /* ap_custom_response marks it as literal text itself. */
     ap_custom_response(r, status, page(r->pool, title, body_html));
     return status;
+}
+
+/* httpd sends a custom error text as ISO-8859-1 whatever it is; ours is
+ * UTF-8 (names, claim values), so say so before the headers go out. */
+static apr_status_t page_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "text/html; charset=utf-8");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void insert_page_filter(request_rec *r)
+{
+    if (apr_table_get(r->notes, PAGE_NOTE))
+        ap_add_output_filter(PAGE_FILTER, NULL, r, r->connection);
+}
+
+void sipsso_register_pages(apr_pool_t *p)
+{
+    (void)p;
+    ap_register_output_filter(PAGE_FILTER, page_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(insert_page_filter, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 int sipsso_reject(request_rec *r, int status, const char *reason)

@@ -124,6 +124,7 @@ def test_store_down_means_503_then_recovers(make_sp, store, browser):
     r = browser.get(sp.base + "/app/", allow_redirects=False)
     assert r.status_code == 503, r.status_code
     assert "temporarily unavailable" in r.text
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "protected page" not in r.text
     with requests.Session() as fresh:              # no login loop either
         assert fresh.get(sp.base + "/app/", allow_redirects=False).status_code == 503

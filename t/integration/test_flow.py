@@ -62,7 +62,10 @@ def test_non_get_without_session_is_401(sp, method):
     assert "Location" not in r.headers
     assert r.headers["WWW-Authenticate"].startswith("SipSSO ")
     assert "/sipsso/login" in r.headers["WWW-Authenticate"]
-    assert r.headers["Content-Type"].startswith("text/html")
+    # httpd labels custom error texts ISO-8859-1; ours are UTF-8
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert r.text.startswith("<!DOCTYPE html>") and "Sign-in required" in r.text
 
 

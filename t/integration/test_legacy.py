@@ -630,7 +630,7 @@ def assert_forbidden_page(sp, browser, path):
     assert r.status_code == 403, (path, r.status_code, r.text[:300])
     assert "Location" not in r.headers and "WWW-Authenticate" not in r.headers, path
     assert "Set-Cookie" not in r.headers, path              # the session stays
-    assert r.headers["Content-Type"].startswith("text/html"), path
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8", path
     assert "Access denied" in r.text and "not allowed" in r.text, path
     assert len(sp.backend.requests) == before, path
     # no loop: the same request again is the same answer, the session still works
