@@ -86,15 +86,28 @@ static void note(sipsso_store *st, sipsso_shard *sh, apr_status_t rv)
         __atomic_store_n(&sh->suspect, 1, __ATOMIC_RELAXED);
 }
 
-/* APR_SUCCESS: the server answers, so NOTFOUND from it is real. */
+/* APR_SUCCESS: the server answers, so NOTFOUND from it is real.  At most
+ * one probe a second per shard and process: the client answers for a
+ * server it set aside without trying it, and the provider logs every
+ * failed write at level crit. */
+#define SIPSSO_PROBE_INTERVAL apr_time_from_sec(1)
+
 static apr_status_t confirm(sipsso_store *st, sipsso_shard *sh, server_rec *s,
                             apr_pool_t *p)
 {
-    apr_status_t rv = st->provider->store(sh->inst, s,
-        (const unsigned char *)SIPSSO_PROBE_KEY, sizeof(SIPSSO_PROBE_KEY) - 1,
-        apr_time_now() + apr_time_from_sec(60), (unsigned char *)"1", 1, p);
-    if (rv != APR_SUCCESS)
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+
+    if (now - __atomic_load_n(&sh->probe_failed, __ATOMIC_RELAXED) <
+        SIPSSO_PROBE_INTERVAL)
         return APR_FROM_OS_ERROR(EHOSTDOWN);
+    rv = st->provider->store(sh->inst, s,
+        (const unsigned char *)SIPSSO_PROBE_KEY, sizeof(SIPSSO_PROBE_KEY) - 1,
+        now + apr_time_from_sec(60), (unsigned char *)"1", 1, p);
+    if (rv != APR_SUCCESS) {
+        __atomic_store_n(&sh->probe_failed, now, __ATOMIC_RELAXED);
+        return APR_FROM_OS_ERROR(EHOSTDOWN);
+    }
     __atomic_store_n(&sh->suspect, 0, __ATOMIC_RELAXED);
     return APR_SUCCESS;
 }

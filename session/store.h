@@ -12,6 +12,7 @@ typedef struct {
     ap_socache_instance_t *inst;
     apr_global_mutex_t *mutex;          /* each call, for non-MT-safe providers */
     apr_uint32_t suspect;               /* network: failed lately (store.c) */
+    apr_time_t probe_failed;            /* when the last probe failed */
 } sipsso_shard;
 
 typedef struct sipsso_store {
