@@ -132,6 +132,20 @@ def proc_mem(pid):
     return m
 
 
+def cpu_seconds(pids):
+    """User + system CPU time used so far by these processes (gone ones count
+    as 0: a child that exits during a run makes the figure low, not wrong)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid):
     return proc_mem(pid).get("VmRSS", 0)
 

@@ -7,8 +7,9 @@ import os
 import subprocess
 import tempfile
 
-COLOURS = ["#444444", "#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b"]
-W, H, L, R, T, B = 960, 540, 80, 250, 50, 60
+COLOURS = ["#444444", "#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b",
+           "#e377c2", "#17becf", "#bcbd22"]
+W, H, L, R, T, B = 1000, 540, 80, 290, 50, 60
 
 
 def _nice_max(v):

@@ -12,16 +12,17 @@ def machine(m):
 
 def throughput(rows, conns):
     out = ["## Authenticated GET of a small static file (%d connections)\n" % conns,
-           "| server | without authentication (req/s) | authenticated (req/s) | ratio | ratio per round | failed requests |",
-           "|---|---:|---:|---:|---:|---:|"]
+           "| server | without authentication (req/s) | authenticated (req/s) | ratio | ratio per round | server CPU per request, µs (without / with) | failed requests |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if "error" in r:
-            out.append("| %s | – | – | did not run: %s | | |" % (r["subject"], r["error"]))
+            out.append("| %s | – | – | did not run: %s | | | |" % (r["subject"], r["error"]))
         else:
             rounds = r.get("rounds") or [r["ratio"]]
-            out.append("| %s | %s | %s | **%.2f** | %.2f–%.2f | %d |" % (
+            out.append("| %s | %s | %s | **%.2f** | %.2f–%.2f | %s / %s | %d |" % (
                 r["subject"], _fmt(r["open_rps"]), _fmt(r["auth_rps"]), r["ratio"],
-                min(rounds), max(rounds), r.get("non2xx", 0) + r.get("errors", 0)))
+                min(rounds), max(rounds), _fmt(r.get("cpu_us_open", "–"), 1),
+                _fmt(r.get("cpu_us_auth", "–"), 1), r.get("non2xx", 0) + r.get("errors", 0)))
     return "\n".join(out) + "\n"
 
 
