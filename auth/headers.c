@@ -133,16 +133,13 @@ void sipsso_add_identity_headers(request_rec *r, const sipsso_session *s)
 {
     const sipsso_dir_cfg *d = sipsso_dir(r);
     const char *prefix = prefix_of(d);
-    int i, j;
+    int i;
 
     for (i = 0; i < s->claims->nelts; i++) {
         const sipsso_claim *c = &APR_ARRAY_IDX(s->claims, i, sipsso_claim);
-        const char *joined = "";
-        for (j = 0; j < c->values->nelts; j++)
-            joined = apr_pstrcat(r->pool, joined, j ? ";" : "",
-                                 APR_ARRAY_IDX(c->values, j, const char *), NULL);
         add_header(r, apr_pstrcat(r->pool, prefix, header_word(r->pool,
-                   sipsso_claim_name_for(r, c->name)), NULL), joined);
+                   sipsso_claim_name_for(r, c->name)), NULL),
+                   sipsso_join_values(r->pool, c->values));
     }
     /* Last, so that a claim whose short name is USER cannot replace it. */
     add_header(r, apr_pstrcat(r->pool, prefix, "User", NULL), r->user);

@@ -40,15 +40,11 @@ static void set_claim(request_rec *r, sipsso_vars *vars, const sipsso_claim *c)
     /* upper-case by construction, as sipsso_vars wants its names */
     const char *base = sipsso_claim_short_prefixed(r->pool, "SIPSSO_",
                                                    aliased(r, c->name));
-    const char *joined = "";
     int i, n = c->values->nelts;
-    for (i = 0; i < n; i++) {
-        const char *v = APR_ARRAY_IDX(c->values, i, const char *);
-        joined = i ? apr_pstrcat(r->pool, joined, ";", v, NULL) : v;
-        if (n > 1)
-            sipsso_vars_set(vars, apr_psprintf(r->pool, "%s_%d", base, i), v);
-    }
-    sipsso_vars_set(vars, base, joined);
+    for (i = 0; n > 1 && i < n; i++)
+        sipsso_vars_set(vars, apr_psprintf(r->pool, "%s_%d", base, i),
+                        APR_ARRAY_IDX(c->values, i, const char *));
+    sipsso_vars_set(vars, base, sipsso_join_values(r->pool, c->values));
     if (n > 1)
         sipsso_vars_set(vars, apr_pstrcat(r->pool, base, "_N", NULL),
                         apr_itoa(r->pool, n));

@@ -9,6 +9,7 @@
 #include <http_core.h>
 #include "../session/store.h"
 #include <apr_strings.h>
+#include <stdlib.h>
 
 APLOG_USE_MODULE(sipsso);
 
@@ -66,7 +67,7 @@ int sipsso_hook_page(request_rec *r, int status, const char *title,
                      const char *body_html)
 {
     page_headers(r);
-    apr_table_setn(r->notes, PAGE_NOTE, "1");
+    apr_table_setn(r->notes, PAGE_NOTE, apr_itoa(r->pool, status));
     /* ap_custom_response marks it as literal text itself. */
     ap_custom_response(r, status, page(r->pool, title, body_html));
     return status;
@@ -81,9 +82,14 @@ static apr_status_t page_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+/* Only for the error our page was installed for (a 401 page may go out as
+ * 403, see auth/forbidden.c), not for another error of the same request. */
 static void insert_page_filter(request_rec *r)
 {
-    if (apr_table_get(r->notes, PAGE_NOTE))
+    const char *noted = apr_table_get(r->notes, PAGE_NOTE);
+    int status = noted ? atoi(noted) : 0;
+    if (status != 0 && (r->status == status ||
+        (status == HTTP_UNAUTHORIZED && r->status == HTTP_FORBIDDEN)))
         ap_add_output_filter(PAGE_FILTER, NULL, r, r->connection);
 }
 

@@ -96,7 +96,9 @@ static const char *decode_line(apr_pool_t *p, char *line, sipsso_session *s,
                                sipsso_claim **cur)
 {
     char tag = line[0], *v = line + 1;
-    if (sipsso_unescape_inplace(v) != 0)
+    /* times are digits as written; a claim name's first byte is its code */
+    if (tag != 'C' && tag != 'E' && tag != 'A' &&
+        sipsso_unescape_inplace(tag == 'K' && *v ? v + 1 : v) != 0)
         return "bad escape";
     switch (tag) {
     case 'C': return parse_time(v, &s->created) ? "bad C" : NULL;
@@ -132,8 +134,12 @@ const char *sipsso_session_decode(apr_pool_t *p, const char *buf,
     int first = 1;
 
     memset(s, 0, sizeof(*s));
-    if (memchr(buf, '\0', len) != NULL)
+    if (len == 0 || memchr(buf, '\0', len) != NULL)
         return "not a session record";
+    /* every line ends with '\n': a record cut short could have lost a
+     * claim value's end, or whole claims */
+    if (buf[len - 1] != '\n')
+        return "truncated session record";
     s->claims = apr_array_make(p, 12, sizeof(sipsso_claim));
     for (; line < end; line = nl + 1) {
         if ((nl = memchr(line, '\n', (apr_size_t)(end - line))) == NULL)

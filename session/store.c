@@ -71,53 +71,6 @@ static void unlock(sipsso_shard *sh)
         apr_global_mutex_unlock(sh->mutex);
 }
 
-/* apr_memcache and apr_redis set a server aside after a failure and then,
- * for 5 s and for as long as it does not answer a ping, report APR_NOTFOUND
- * without asking it.  That is not "no such key": taken as such, a session
- * would seem gone (a sign-in loop) and a logout or a used request would
- * seem done while the record stays on the server, to come back with it.
- * So after a failure on a shard, its NOTFOUND counts only once a write
- * there has gone through; until then the store is unavailable. */
-#define SIPSSO_PROBE_KEY "sipsso-probe"
-
-static void note(sipsso_store *st, sipsso_shard *sh, apr_status_t rv)
-{
-    if (st->network && rv != APR_SUCCESS && rv != APR_NOTFOUND)
-        __atomic_store_n(&sh->suspect, 1, __ATOMIC_RELAXED);
-}
-
-/* APR_SUCCESS: the server answers, so NOTFOUND from it is real.  At most
- * one probe a second per shard and process: the client answers for a
- * server it set aside without trying it, and the provider logs every
- * failed write at level crit. */
-#define SIPSSO_PROBE_INTERVAL apr_time_from_sec(1)
-
-static apr_status_t confirm(sipsso_store *st, sipsso_shard *sh, server_rec *s,
-                            apr_pool_t *p)
-{
-    apr_time_t now = apr_time_now();
-    apr_status_t rv;
-
-    if (now - __atomic_load_n(&sh->probe_failed, __ATOMIC_RELAXED) <
-        SIPSSO_PROBE_INTERVAL)
-        return APR_FROM_OS_ERROR(EHOSTDOWN);
-    rv = st->provider->store(sh->inst, s,
-        (const unsigned char *)SIPSSO_PROBE_KEY, sizeof(SIPSSO_PROBE_KEY) - 1,
-        now + apr_time_from_sec(60), (unsigned char *)"1", 1, p);
-    if (rv != APR_SUCCESS) {
-        __atomic_store_n(&sh->probe_failed, now, __ATOMIC_RELAXED);
-        return APR_FROM_OS_ERROR(EHOSTDOWN);
-    }
-    __atomic_store_n(&sh->suspect, 0, __ATOMIC_RELAXED);
-    return APR_SUCCESS;
-}
-
-static int doubtful(sipsso_store *st, sipsso_shard *sh, apr_status_t rv)
-{
-    return rv == APR_NOTFOUND && st->network &&
-           __atomic_load_n(&sh->suspect, __ATOMIC_RELAXED);
-}
-
 apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
                               const char *val, apr_size_t len,
                               apr_time_t expiry, apr_pool_t *p)
@@ -129,9 +82,9 @@ apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
         return APR_ENOSPC;
     if ((rv = lock(sh)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->store(sh->inst, s, w.b, sizeof(w.b), expiry,
-                             (unsigned char *)val, (unsigned int)len, p);
-    note(st, sh, rv);
+    rv = sipsso_shard_written(st, sh, st->provider->store(sh->inst, s, w.b,
+                              sizeof(w.b), expiry, (unsigned char *)val,
+                              (unsigned int)len, p));
     changed(st, &w);
     unlock(sh);
     return rv;
@@ -143,10 +96,32 @@ apr_status_t sipsso_store_put(sipsso_store *st, server_rec *s, const char *key,
  * threads).  One buffer per thread instead; the record is copied out. */
 static __thread unsigned char scratch[SIPSSO_MAX_RECORD];
 
+typedef struct {
+    const wire_key *w;
+    unsigned int n;
+} retrieval;
+
+static apr_status_t call_retrieve(sipsso_store *st, sipsso_shard *sh,
+                                  server_rec *s, void *arg, apr_pool_t *p)
+{
+    retrieval *g = arg;
+    g->n = sizeof(scratch);
+    return st->provider->retrieve(sh->inst, s, g->w->b, sizeof(g->w->b),
+                                  scratch, &g->n, p);
+}
+
+static apr_status_t call_remove(sipsso_store *st, sipsso_shard *sh,
+                                server_rec *s, void *arg, apr_pool_t *p)
+{
+    const wire_key *w = arg;
+    return st->provider->remove(sh->inst, s, w->b, sizeof(w->b), p);
+}
+
 static apr_status_t get_wire(sipsso_store *st, server_rec *s, const wire_key *w,
                              char **val, apr_size_t *len, apr_pool_t *p)
 {
-    unsigned int n = sizeof(scratch);
+    retrieval g = { w, 0 };
+    unsigned int n;
     sipsso_shard *sh = shard_of(st, w);
     apr_status_t rv;
 
@@ -155,12 +130,8 @@ static apr_status_t get_wire(sipsso_store *st, server_rec *s, const wire_key *w,
 
     if ((rv = lock(sh)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->retrieve(sh->inst, s, w->b, sizeof(w->b), scratch, &n, p);
-    if (doubtful(st, sh, rv) && (rv = confirm(st, sh, s, p)) == APR_SUCCESS) {
-        n = sizeof(scratch);
-        rv = st->provider->retrieve(sh->inst, s, w->b, sizeof(w->b), scratch, &n, p);
-    }
-    note(st, sh, rv);
+    rv = sipsso_shard_read(st, sh, s, call_retrieve, &g, p);
+    n = g.n;
     unlock(sh);
     if (rv != APR_SUCCESS)
         return rv;
@@ -208,10 +179,7 @@ apr_status_t sipsso_store_del(sipsso_store *st, server_rec *s, const char *key,
     apr_status_t rv;
     if ((rv = lock(sh)) != APR_SUCCESS)
         return rv;
-    rv = st->provider->remove(sh->inst, s, w.b, sizeof(w.b), p);
-    if (doubtful(st, sh, rv) && (rv = confirm(st, sh, s, p)) == APR_SUCCESS)
-        rv = st->provider->remove(sh->inst, s, w.b, sizeof(w.b), p);
-    note(st, sh, rv);
+    rv = sipsso_shard_read(st, sh, s, call_remove, &w, p);
     changed(st, &w);
     unlock(sh);
     return rv;

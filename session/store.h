@@ -11,7 +11,9 @@
 typedef struct {
     ap_socache_instance_t *inst;
     apr_global_mutex_t *mutex;          /* each call, for non-MT-safe providers */
-    apr_uint32_t suspect;               /* network: failed lately (store.c) */
+    /* memcache, redis (store_health.c): failures counted, and how many of
+     * them a successful probe has vouched for */
+    apr_uint32_t failures, vouched;
     apr_time_t probe_failed;            /* when the last probe failed */
 } sipsso_shard;
 
@@ -90,6 +92,19 @@ int sipsso_cache_get(const void *owner, const unsigned char *key,
                      char **val, apr_size_t *len);
 void sipsso_cache_put(const void *owner, const unsigned char *key,
                       apr_uint32_t version, const char *val, apr_size_t len);
+
+/* store_health.c: when APR_NOTFOUND from memcache or redis means "no such
+ * key" (see there).  call does one provider read or delete. */
+typedef apr_status_t (*sipsso_shard_call)(sipsso_store *st, sipsso_shard *sh,
+                                          server_rec *s, void *arg,
+                                          apr_pool_t *p);
+apr_status_t sipsso_shard_read(sipsso_store *st, sipsso_shard *sh,
+                               server_rec *s, sipsso_shard_call call,
+                               void *arg, apr_pool_t *p);
+/* The result of a provider write, with NOTFOUND (server set aside) turned
+ * into EHOSTDOWN; failures are counted. */
+apr_status_t sipsso_shard_written(sipsso_store *st, sipsso_shard *sh,
+                                  apr_status_t rv);
 
 /* Store val under key unless the key exists: APR_EEXIST if it does. */
 apr_status_t sipsso_store_add(sipsso_store *st, server_rec *s, const char *key,

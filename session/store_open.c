@@ -46,8 +46,10 @@ static const char *init_shard(sipsso_store *st, int i, const char *name,
         (err = make_mutex(&sh->mutex, id, s, p)) != NULL)
         return err;
     /* The namespace prefixes memcache and redis keys: the same on every
-     * node whatever else it configures (mutex ids count the stores). */
-    if (st->provider->init(sh->inst, apr_psprintf(p, "sipsso-s%d", i),
+     * node whatever else it configures (mutex ids count the stores).  For
+     * a local store it names files (dbm), which must differ per store. */
+    if (st->provider->init(sh->inst, st->network ? apr_psprintf(p, "sipsso-s%d", i)
+                           : apr_pstrcat(p, "sipsso-", id, NULL),
                            &hints, s, p) != APR_SUCCESS)
         return apr_psprintf(p, "cannot initialise session store %s", st->spec);
     return NULL;
@@ -159,16 +161,28 @@ static const char *const *server_args(apr_pool_t *p, const char *arg, int *n,
 {
     apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
     char *copy = apr_pstrdup(p, arg ? arg : ""), *tok, *state = NULL;
+    int fields = 1;
 
-    for (tok = apr_strtok(copy, ",", &state); tok;
-         tok = apr_strtok(NULL, ",", &state)) {
-        while (*tok == ' ' || *tok == '\t')
-            tok++;
-        APR_ARRAY_PUSH(out, const char *) = tok;
-    }
-    if (arg == NULL || out->nelts == 0) {
+    if (arg == NULL) {
         *n = 1;
         return apr_pcalloc(p, sizeof(const char *));
+    }
+    /* apr_strtok skips empty fields: count the commas to see them */
+    for (tok = copy; *tok; tok++)
+        fields += *tok == ',';
+    for (tok = apr_strtok(copy, ",", &state); tok;
+         tok = apr_strtok(NULL, ",", &state)) {
+        char *end = tok + strlen(tok);
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (*tok)
+            APR_ARRAY_PUSH(out, const char *) = tok;
+    }
+    if (out->nelts != fields) {
+        *err = "an empty server in the list";
+        return NULL;
     }
     if (out->nelts > SIPSSO_MAX_STORE_SERVERS) {
         *err = apr_psprintf(p, "at most %d servers", SIPSSO_MAX_STORE_SERVERS);

@@ -42,3 +42,24 @@ char *sipsso_claim_short(apr_pool_t *p, const char *uri)
 {
     return sipsso_claim_short_prefixed(p, "", uri);
 }
+
+char *sipsso_join_values(apr_pool_t *p, const apr_array_header_t *values)
+{
+    apr_size_t total = 0, n;
+    char *out, *o;
+    int i;
+
+    for (i = 0; i < values->nelts; i++)
+        total += strlen(APR_ARRAY_IDX(values, i, const char *)) + 1;
+    out = o = apr_palloc(p, total + 1);
+    for (i = 0; i < values->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(values, i, const char *);
+        if (i)
+            *o++ = ';';
+        n = strlen(v);
+        memcpy(o, v, n);
+        o += n;
+    }
+    *o = '\0';
+    return out;
+}

@@ -245,6 +245,25 @@ def test_store_module_not_loaded(bad, kind):
                "LoadModule socache_%s_module modules/mod_socache_%s.so" % (kind, kind))
 
 
+@pytest.mark.parametrize("servers", ["127.0.0.1:1,", ",127.0.0.1:1", "127.0.0.1:1,,127.0.0.1:2",
+                                     "127.0.0.1:1, ,127.0.0.1:2", ""])
+def test_empty_server_in_store_list_refused(tmp_path, servers):
+    """An empty entry would be a client that answers "not found" for every
+    key without ever failing: refused at startup."""
+    b = Bad(tmp_path, vhost=False)
+    b.expect(["LoadModule socache_memcache_module %s/mod_socache_memcache.so" % harness.MODDIR]
+             + b.values() + ['SipSSOSessionCache "memcache:%s"' % servers],
+             "SipSSOSessionCache", "an empty server in the list")
+
+
+def test_seventeen_servers_refused(tmp_path):
+    b = Bad(tmp_path, vhost=False)
+    b.expect(["LoadModule socache_memcache_module %s/mod_socache_memcache.so" % harness.MODDIR]
+             + b.values() + ["SipSSOSessionCache memcache:" + ",".join(
+                 "127.0.0.1:%d" % (11000 + i) for i in range(17))],
+             "SipSSOSessionCache", "at most 16 servers")
+
+
 @pytest.mark.parametrize("arg", ["shmcb:/tmp/x(1000)", "shmcb:/tmp/x(lots)", "shmcb:/tmp/x(4096"])
 def test_shmcb_size_refused(bad, arg):
     bad.expect(bad.values() + ["SipSSOSessionCache %s" % arg], "SipSSOSessionCache",

@@ -173,7 +173,12 @@ static void refuse(apr_pool_t *p)
     char *enc;
 
     CHECK(dec(p, "SIPSSO1\nNx\nE1\n") == NULL);         /* the minimum */
-    CHECK(dec(p, "SIPSSO1\nNx\nE1") == NULL);
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE1"), "truncated session record");
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nK-groups\nVadmins-ro"),
+              "truncated session record");         /* Vadmins-ro cut to Vadmins */
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE%31\n"), "bad E");   /* digits as written */
+    CHECK_STR(dec(p, "SIPSSO1\nNx\nE1\nK%2Dx\n"), "bad K");
+    CHECK(dec(p, "SIPSSO1\nNx\nE1\nK-a%3Ab\n") == NULL);
     CHECK(dec(p, "SIPSSO1\n\nNx\n\nE1\n\n") == NULL);   /* blank lines */
 
     CHECK_STR(dec(p, "SIPSSO2\nNx\nE1\n"), "not a session record");
@@ -205,7 +210,7 @@ static void refuse(apr_pool_t *p)
     CHECK_STR(dec(p, "SIPSSO1\nNx\n"), "incomplete session record");
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE0\n"), "incomplete session record");
     CHECK_STR(dec(p, "SIPSSO1\n"), "incomplete session record");
-    CHECK_STR(dec(p, "SIPSSO1"), "incomplete session record");
+    CHECK_STR(dec(p, "SIPSSO1"), "truncated session record");
 
     CHECK_STR(dec(p, "SIPSSO1\nNx\nE\n"), "bad E");
     CHECK_STR(dec(p, "SIPSSO1\nNx\nEabc\n"), "bad E");
@@ -231,12 +236,11 @@ static void refuse(apr_pool_t *p)
     enc = sipsso_session_encode(p, &s, &len);
     CHECK(sipsso_session_decode(p, enc, len, &d) == NULL);
     CHECK_STR(sipsso_session_decode(p, enc, 8, &d), "incomplete session record");
-    CHECK_STR(sipsso_session_decode(p, enc, 7, &d), "incomplete session record");
-    CHECK_STR(sipsso_session_decode(p, enc, 6, &d), "not a session record");
+    CHECK_STR(sipsso_session_decode(p, enc, 7, &d), "truncated session record");
+    CHECK_STR(sipsso_session_decode(p, enc, 6, &d), "truncated session record");
     CHECK_STR(sipsso_session_decode(p, enc, 0, &d), "not a session record");
-    /* Truncated inside "E1700028800": "E17" is still a (wrong) time, and
-     * with no N line the record is incomplete. */
-    CHECK_STR(sipsso_session_decode(p, enc, 23, &d), "incomplete session record");
+    /* Truncated inside "E1700028800": refused, not read as "E17". */
+    CHECK_STR(sipsso_session_decode(p, enc, 23, &d), "truncated session record");
 }
 
 static void claim_lookup(apr_pool_t *p)

@@ -392,6 +392,15 @@ static void claim_short(apr_pool_t *p)
               "SIPSSO_GIVEN_NAME");
     CHECK_STR(sipsso_claim_short_prefixed(p, "SIPSSO_", "///"), "SIPSSO____");
     CHECK_STR(sipsso_claim_short_prefixed(p, "SIPSSO_", ""), "SIPSSO__");
+    {
+        apr_array_header_t *v = apr_array_make(p, 2, sizeof(const char *));
+        CHECK_STR(sipsso_join_values(p, v), "");
+        APR_ARRAY_PUSH(v, const char *) = "a";
+        CHECK_STR(sipsso_join_values(p, v), "a");
+        APR_ARRAY_PUSH(v, const char *) = "";
+        APR_ARRAY_PUSH(v, const char *) = "b;c";
+        CHECK_STR(sipsso_join_values(p, v), "a;;b;c");
+    }
     CHECK_STR(sipsso_claim_short(p, XS "surname"), "SURNAME");
     CHECK_STR(sipsso_claim_short(p, XS "emailaddress"), "EMAILADDRESS");
     CHECK_STR(sipsso_claim_short(p, XS "name"), "NAME");
