@@ -14,10 +14,10 @@ LIB_SRC := util/b64.c util/form.c util/url.c util/claims.c util/xstime.c util/te
            saml/authn_request.c saml/response.c saml/structure.c saml/signature.c \
            saml/status.c saml/conditions.c saml/attributes.c saml/lasso_check.c \
            saml/logout.c \
-           session/record.c session/cookie.c
+           session/record.c session/cookie.c session/store_health.c
 HTTPD_SRC := mod_sipsso.c config/merge.c config/directives_srv.c \
            config/directives_dir.c config/startup.c \
-           session/store.c session/store_open.c session/store_cache.c session/store_health.c session/sessions.c session/pending.c session/replay.c \
+           session/store.c session/store_open.c session/store_cache.c session/sessions.c session/pending.c session/replay.c \
            session/index.c \
            handler/pages.c handler/aadsts.c handler/body.c handler/acs.c \
            handler/login.c handler/logout.c handler/sls.c handler/setup.c handler/endpoints.c \

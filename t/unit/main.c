@@ -14,6 +14,7 @@ int main(void)
     test_record(p);
     test_fixtures(p);
     test_vars(p);
+    test_store_health(p);
     apr_pool_destroy(p);
     apr_terminate();
     printf("%d passed, %d failed\n", unit_pass, unit_fail);

@@ -29,5 +29,6 @@ void test_cookie(apr_pool_t *p);
 void test_record(apr_pool_t *p);
 void test_fixtures(apr_pool_t *p);
 void test_vars(apr_pool_t *p);
+void test_store_health(apr_pool_t *p);
 
 #endif
