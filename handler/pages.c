@@ -40,7 +40,7 @@ const char *sipsso_new_ref(request_rec *r)
     return ref ? ref : "-";
 }
 
-
+/* The same headers for a page from a handler and from a hook. */
 static void page_headers(request_rec *r)
 {
     sipsso_no_cache(r);
